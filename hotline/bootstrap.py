@@ -1,0 +1,13 @@
+"""The composition root: builds the hotline's parts from settings, nothing at import time."""
+
+from __future__ import annotations
+
+from hotline.pbx.install import Installation, install, locate
+from hotline.pbx.runner import Pbx
+from hotline.secrets import load_credentials
+from hotline.settings import Settings
+
+
+def pbx(settings: Settings, *, build: bool = False) -> Pbx:
+    inst: Installation = install(settings) if build else locate(settings)
+    return Pbx(settings, inst, load_credentials(settings.var_dir))

@@ -1,0 +1,14 @@
+"""Sub-commands of `hotline`; each module registers its own."""
+
+from __future__ import annotations
+
+import argparse
+
+from hotline.commands import agi, asterisk, call, stack
+
+GROUPS = (asterisk, agi, call, stack)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for group in GROUPS:
+        group.register(sub)

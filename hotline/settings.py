@@ -1,0 +1,93 @@
+"""The one settings object: environment variables HOTLINE_* and an optional .env file."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hotline.errors import ConfigError
+
+ENV_PREFIX = "HOTLINE_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="forbid", validate_default=True
+    )
+
+    var_dir: Path = Path("var")
+    recordings_dir: Path = Path("recordings")
+    database_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    timezone: str = "Asia/Shanghai"
+
+    hotline_number: str = Field(default="12351", pattern=r"^[0-9]{3,15}$")
+    sip_bind: str = "127.0.0.1"
+    sip_port: int = Field(default=5060, ge=1, le=65535)
+    rtp_port_start: int = Field(default=10000, ge=1024, le=65000)
+    rtp_port_end: int = Field(default=10999, ge=1024, le=65535)
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(default=5038, ge=1, le=65535)
+    ami_user: str = Field(default="hotline", pattern=r"^[a-z][a-z0-9_-]{2,31}$")
+
+    agi_host: str = "127.0.0.1"
+    agi_port: int = Field(default=4573, ge=1, le=65535)
+    agi_max_calls: int = Field(default=1000, ge=1, le=20000)
+    agi_drain_seconds: float = Field(default=30.0, ge=0)
+
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8000, ge=1, le=65535)
+
+    asterisk_mode: Literal["auto", "system", "sandbox"] = "auto"
+    asterisk_sandbox_dir: Path = Path("/var/cache/hotline/asterisk-sid")
+    asterisk_fallback: Literal["queue", "message"] = "queue"
+
+    # Lets tests and demos run the IVR as if it were another moment (after hours, a holiday).
+    ivr_clock: datetime | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("var_dir", "recordings_dir", "asterisk_sandbox_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _derived(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'hotline.db'}"
+        if self.rtp_port_end <= self.rtp_port_start:
+            raise ValueError("rtp_port_end must be above rtp_port_start")
+        return self
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        return Path(self.database_url[len(prefix):]) if self.database_url.startswith(prefix) else None
+
+
+def _unknown_env_keys() -> list[str]:
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    return sorted(k for k in os.environ if k.startswith(ENV_PREFIX) and k not in known)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings or raise ConfigError naming the variable to fix."""
+    unknown = _unknown_env_keys()
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]}; see README 'Settings' for the known ones")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "settings"
+    name = ENV_PREFIX + field.upper() if field in Settings.model_fields else field
+    return f"bad setting {name}={first.get('input')!r}: {first['msg']}"

@@ -1,0 +1,1 @@
+"""SIPp as the hotline's test caller and test softphone."""

@@ -1,0 +1,1 @@
+"""The voice side of the hotline: IVR flows callers walk with their keypad."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
+
+from hotline import db
 from hotline.pbx.install import Installation, install, locate
 from hotline.pbx.runner import Pbx
 from hotline.secrets import load_credentials
@@ -11,3 +14,14 @@ from hotline.settings import Settings
 def pbx(settings: Settings, *, build: bool = False) -> Pbx:
     inst: Installation = install(settings) if build else locate(settings)
     return Pbx(settings, inst, load_credentials(settings.var_dir))
+
+
+def database(settings: Settings) -> Engine:
+    """The engine with every table the hotline's models declare."""
+    import ivr.callrecord
+    import ivr.flowstore
+    import ivr.handoffs  # noqa: F401  (registers their tables)
+
+    engine = db.make_engine(settings)
+    db.create_tables(engine)
+    return engine

@@ -45,11 +45,15 @@ class Settings(BaseSettings):
 
     asterisk_mode: Literal["auto", "system", "sandbox"] = "auto"
     asterisk_sandbox_dir: Path = Path("/var/cache/hotline/asterisk-sid")
+    # Several hotlines (a running demo and the test suite) can share one sandbox: each instance
+    # has its own config, control socket, logs and spool inside it.
+    asterisk_instance: str = Field(default="main", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
     asterisk_fallback: Literal["queue", "message"] = "queue"
 
     # Lets tests and demos run the IVR as if it were another moment (after hours, a holiday).
     ivr_clock: datetime | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    ivr_flow: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
     @field_validator("var_dir", "recordings_dir", "asterisk_sandbox_dir")
     @classmethod

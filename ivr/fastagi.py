@@ -147,7 +147,7 @@ class FastAgiServer:
         try:
             agi = SocketAGI(rfile, wfile)  # type: ignore[arg-type]
         except (ChannelGone, OSError, ValueError):
-            event(log, "call.gone_before_start", logging.WARNING)
+            event(log, "call.gone_before_start", logging.INFO)
             return
         script, params = parse_script(agi.env.get("agi_network_script", ""))
         call = AgiCall(agi=agi, script=script, params=params)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from hotline.commands import agi, asterisk, call, stack
+from hotline.commands import agi, asterisk, call, flow, stack
 
-GROUPS = (asterisk, agi, call, stack)
+GROUPS = (asterisk, agi, call, flow, stack)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -32,21 +32,7 @@ def pbx_context(settings: Settings, creds: Credentials, inst: Installation) -> P
         agents=tuple(
             AgentEndpoint(seat=seat, password=pw) for seat, pw in sorted(creds.seat_passwords.items())
         ),
-        directories=_directories(inst),
+        directories=inst.dirs(settings.var_dir),
     )
 
 
-def _directories(inst: Installation) -> dict[str, str]:
-    if inst.mode == "sandbox":
-        return {}
-    data = inst.data_dir
-    return {
-        "astetcdir": str(inst.config_dir),
-        "astvarlibdir": str(data / "lib"),
-        "astdbdir": str(data / "lib"),
-        "astkeydir": str(data / "lib"),
-        "astspooldir": str(data / "spool"),
-        "astrundir": str(data / "run"),
-        "astlogdir": str(data / "log"),
-        "astdatadir": "/usr/share/asterisk",
-    }

@@ -20,38 +20,42 @@ _MARKER = ".hotline-sandbox"
 
 @dataclass(frozen=True)
 class Installation:
-    """How to run Asterisk commands and where its files are, seen from the host."""
+    """How to run one Asterisk instance and where its files are."""
 
     mode: str  # "system" or "sandbox"
     root: Path  # "/" for a system Asterisk, the chroot for the sandbox
-    config_dir: Path  # host path of the directory holding asterisk.conf
-    data_dir: Path  # host path of the runtime directory (run, log, spool, lib) for system mode
+    instance: str
 
-    def command(self, *args: str) -> list[str]:
-        asterisk = ["asterisk", "-C", self.inside(self.config_dir / "asterisk.conf")]
+    @property
+    def base(self) -> str:
+        """Where this instance's own files live, as Asterisk sees it."""
+        return "/var/lib/hotline/" + self.instance if self.mode == "sandbox" else ""
+
+    def dirs(self, var_dir: Path) -> dict[str, str]:
+        """asterisk.conf [directories], as Asterisk sees them."""
+        base = self.base or str(var_dir / "asterisk")
+        return {
+            "astetcdir": f"{base}/etc",
+            "astvarlibdir": f"{base}/lib",
+            "astdbdir": f"{base}/lib",
+            "astkeydir": f"{base}/lib",
+            "astspooldir": f"{base}/spool",
+            "astrundir": f"{base}/run",
+            "astlogdir": f"{base}/log",
+            "astdatadir": "/usr/share/asterisk",
+        }
+
+    def host_path(self, inside: str) -> Path:
+        return Path(inside) if self.mode == "system" else self.root / inside.lstrip("/")
+
+    def command(self, var_dir: Path, *args: str) -> list[str]:
+        conf = self.dirs(var_dir)["astetcdir"] + "/asterisk.conf"
         prefix = ["chroot", str(self.root)] if self.mode == "sandbox" else []
-        return [*prefix, *asterisk, *args]
-
-    def inside(self, host_path: Path) -> str:
-        """The path Asterisk sees for a host path."""
-        if self.mode == "system":
-            return str(host_path)
-        return "/" + str(host_path.relative_to(self.root))
-
-    @property
-    def log_file(self) -> Path:
-        return self.host_path(self.log_dir) / "messages.log"
-
-    @property
-    def log_dir(self) -> str:
-        return "/var/log/asterisk" if self.mode == "sandbox" else str(self.data_dir / "log")
+        return [*prefix, "asterisk", "-C", conf, *args]
 
     @property
     def moh_dir(self) -> str:
         return "/usr/share/asterisk/moh"
-
-    def host_path(self, inside: str) -> Path:
-        return Path(inside) if self.mode == "system" else self.root / inside.lstrip("/")
 
 
 def parse_version(text: str) -> tuple[int, int]:
@@ -78,10 +82,8 @@ def locate(settings: Settings) -> Installation:
     if mode == "auto":
         mode = "system" if system_asterisk_ok() else "sandbox"
     if mode == "system":
-        data = settings.var_dir / "asterisk"
-        return Installation("system", Path("/"), data / "etc", data)
-    root = settings.asterisk_sandbox_dir
-    return Installation("sandbox", root, root / "etc" / "asterisk", root / "var" / "lib" / "asterisk")
+        return Installation("system", Path("/"), settings.asterisk_instance)
+    return Installation("sandbox", settings.asterisk_sandbox_dir, settings.asterisk_instance)
 
 
 def install(settings: Settings) -> Installation:

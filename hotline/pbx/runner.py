@@ -40,15 +40,26 @@ class Pbx:
         self.pid_file = settings.var_dir / "run" / "asterisk.pid"
         self.console_log = settings.var_dir / "log" / "asterisk-console.log"
 
+    def _dir(self, key: str) -> Path:
+        return self.inst.host_path(self.inst.dirs(self.settings.var_dir)[key])
+
+    @property
+    def config_dir(self) -> Path:
+        return self._dir("astetcdir")
+
+    @property
+    def log_file(self) -> Path:
+        return self._dir("astlogdir") / "messages.log"
+
     # ------------------------------------------------------------------ config
     def render(self) -> list[Path]:
         """Write every config file; returns the paths written."""
         files = render_config(pbx_context(self.settings, self.creds, self.inst))
-        self.inst.config_dir.mkdir(parents=True, exist_ok=True)
+        self.config_dir.mkdir(parents=True, exist_ok=True)
         _, gid = self._asterisk_ids()
         written = []
         for name, text in files.items():
-            path = self.inst.config_dir / name
+            path = self.config_dir / name
             # Secrets inside: readable by Asterisk's group, nobody else.
             _write_atomic(path, text, mode=0o640, gid=gid)
             written.append(path)
@@ -91,7 +102,10 @@ class Pbx:
     def rx(self, command: str, *, check: bool = True, timeout: float = 15) -> subprocess.CompletedProcess[str]:
         """Run one Asterisk CLI command through the control socket."""
         result = subprocess.run(
-            self.inst.command("-rx", command), capture_output=True, text=True, timeout=timeout
+            self.inst.command(self.settings.var_dir, "-rx", command),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if check and result.returncode != 0:
             raise DependencyDown(f"Asterisk is not answering ({command!r}): run `hotline asterisk start`")
@@ -117,13 +131,10 @@ class Pbx:
             os.chown(path, uid, gid)
             path.chmod(0o775)
         self.settings.recordings_dir.chmod(0o755)
-        if self.inst.mode == "sandbox":
-            run = self.inst.root / "run" / "asterisk"
-            run.mkdir(parents=True, exist_ok=True)
-            os.chown(run, uid, gid)
-        else:
-            for sub in ("lib", "spool", "run", "log"):
-                (self.inst.data_dir / sub).mkdir(parents=True, exist_ok=True)
+        for key in ("astvarlibdir", "astspooldir", "astrundir", "astlogdir"):
+            path = self._dir(key)
+            path.mkdir(parents=True, exist_ok=True)
+            os.chown(path, uid, gid)
 
     def _asterisk_ids(self) -> tuple[int, int]:
         passwd = self.inst.root / "etc" / "passwd"
@@ -145,7 +156,11 @@ class Pbx:
 
     def _unmount(self) -> None:
         target = self.inst.root / str(self.settings.recordings_dir).lstrip("/")
-        for path in (target, self.inst.root / "proc"):
+        paths = [target]
+        # /proc is shared by every instance in the sandbox: the last one out unmounts it.
+        if not _processes_in(self.inst.root):
+            paths.append(self.inst.root / "proc")
+        for path in paths:
             if _is_mounted(path):
                 subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
@@ -155,7 +170,7 @@ class Pbx:
         args = ["-f", "-U", "asterisk", "-G", "asterisk"] if self.inst.mode == "sandbox" else ["-f"]
         with self.console_log.open("ab") as log:
             proc = subprocess.Popen(
-                self.inst.command(*args),
+                self.inst.command(self.settings.var_dir, *args),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -208,6 +223,16 @@ def _wait_exit(pid: int, timeout: float) -> bool:
         if not _alive(pid):
             return True
         time.sleep(0.1)
+    return False
+
+
+def _processes_in(root: Path) -> bool:
+    target = str(root.resolve())
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "root") == target:
+                    return True
     return False
 
 

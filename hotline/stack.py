@@ -1,0 +1,93 @@
+"""The whole hotline on one machine: Redis, Asterisk, the FastAGI server; up, down, status."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from hotline import bootstrap
+from hotline.daemon import Daemon, port_open
+from hotline.errors import DependencyDown
+from hotline.settings import Settings
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass
+class Component:
+    name: str
+    running: bool
+    detail: str
+
+
+def agi_daemon(settings: Settings) -> Daemon:
+    return Daemon(
+        name="FastAGI server",
+        argv=(sys.executable, "-m", "hotline.cli", "agi"),
+        pid_file=settings.var_dir / "run" / "agi.pid",
+        log_file=settings.var_dir / "log" / "agi.log",
+        port=(settings.agi_host, settings.agi_port),
+    )
+
+
+def redis_address(settings: Settings) -> tuple[str, int]:
+    url = urlsplit(settings.redis_url)
+    return url.hostname or "127.0.0.1", url.port or 6379
+
+
+def redis_daemon(settings: Settings) -> Daemon:
+    host, port = redis_address(settings)
+    data = settings.var_dir / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    argv = ("redis-server", "--bind", host, "--port", str(port), "--dir", str(data),
+            "--save", "", "--appendonly", "yes", "--daemonize", "no")  # fmt: skip
+    return Daemon("Redis", argv, settings.var_dir / "run" / "redis.pid",
+                  settings.var_dir / "log" / "redis.log", port=(host, port))
+
+
+def ensure_redis(settings: Settings) -> str:
+    host, port = redis_address(settings)
+    if port_open(host, port):
+        return f"using the Redis at {host}:{port}"
+    if host not in LOCAL_HOSTS or shutil.which("redis-server") is None:
+        raise DependencyDown(
+            f"Redis at {host}:{port} is not reachable: start it, apt-get install redis-server, "
+            "or set HOTLINE_REDIS_URL"
+        )
+    redis_daemon(settings).start()
+    return f"started Redis at {host}:{port} (data in {settings.var_dir / 'redis'})"
+
+
+def up(settings: Settings) -> list[str]:
+    notes = [ensure_redis(settings)]
+    pbx = bootstrap.pbx(settings, build=True)
+    status = pbx.start()
+    notes.append(f"Asterisk {pbx.inst.mode} running (pid {status.pid})")
+    pid = agi_daemon(settings).start()
+    notes.append(f"FastAGI server on {settings.agi_host}:{settings.agi_port} (pid {pid})")
+    return notes
+
+
+def down(settings: Settings) -> list[str]:
+    notes = []
+    if agi_daemon(settings).stop():
+        notes.append("FastAGI server stopped")
+    bootstrap.pbx(settings).stop()
+    notes.append("Asterisk stopped")
+    if redis_daemon(settings).stop():
+        notes.append("Redis (started by hotline) stopped")
+    return notes
+
+
+def status(settings: Settings) -> list[Component]:
+    host, port = redis_address(settings)
+    pbx = bootstrap.pbx(settings).status()
+    agi = agi_daemon(settings).pid()
+    return [
+        Component("redis", port_open(host, port), f"{host}:{port}"),
+        Component("asterisk", pbx.running, pbx.version.split(" built")[0] if pbx.running else ""),
+        Component("agi", agi is not None and port_open(settings.agi_host, settings.agi_port),
+                  f"{settings.agi_host}:{settings.agi_port}"),
+    ]

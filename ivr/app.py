@@ -1,0 +1,122 @@
+"""Wires the IVR route of the FastAGI server: flow cache, prompt audio, handoffs, call records."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from hotline.logs import event
+from hotline.settings import Settings
+from ivr import callrecord
+from ivr import channel_vars as cv
+from ivr.callrecord import CallRecord
+from ivr.fastagi import AgiCall, Handler
+from ivr.flow import Flow, FlowRun, Prompt, load_flow
+from ivr.flowstore import ActiveFlowCache
+from ivr.handoffs import callback_booker, message_recorder, to_operator, to_queue
+from ivr.prompts import PromptMissing, PromptText, render_prompts, resolve
+from ivr.session import CallSession, HandoffHandler, SessionEnd
+
+log = logging.getLogger("hotline.ivr")
+
+_CALLER = re.compile(r"[^0-9+]")
+
+
+def clean_caller(raw: str) -> str:
+    """Digits and '+' only, at most 20: whatever a carrier or an attacker put in the caller ID."""
+    return _CALLER.sub("", raw)[:20]
+
+
+class TtsPromptAudio:
+    """Prompt audio from uploads or the TTS cache; renders on a miss (variable-filled texts)."""
+
+    def __init__(self, recordings_dir: Path) -> None:
+        self.recordings_dir = recordings_dir
+
+    def path(self, prompt: Prompt) -> str:
+        try:
+            return str(resolve(prompt.id, prompt.language, prompt.text, self.recordings_dir))
+        except PromptMissing:
+            render_prompts([PromptText(prompt.id, prompt.language, prompt.text)], self.recordings_dir)
+            return str(resolve(prompt.id, prompt.language, prompt.text, self.recordings_dir))
+
+
+@dataclass
+class IvrService:
+    engine: Engine
+    flows: ActiveFlowCache[Flow]
+    flow_id: str
+    audio: TtsPromptAudio
+    handoffs: dict[str, HandoffHandler]
+    clock: Callable[[], datetime]
+
+    def handle(self, call: AgiCall) -> None:
+        loaded = self.flows.get(self.flow_id)
+        caller = clean_caller(call.env.get("agi_callerid", ""))
+        run = FlowRun(loaded.flow, clock=self.clock(), caller=caller)
+        record = CallRecord(
+            uniqueid=call.uniqueid,
+            sip_call_id=call.env.get("agi_arg_1", "")[:255],
+            caller=caller,
+            flow_id=loaded.flow_id,
+            flow_version=loaded.version,
+            started_at=callrecord.now_utc(),
+        )
+        end = SessionEnd(result="hangup")
+        try:
+            end = CallSession(call, self.audio, self.handoffs, to_operator).drive(run)
+            self._leave_ivr(call, end)
+        finally:
+            self._save(record, run, end)
+
+    def _leave_ivr(self, call: AgiCall, end: SessionEnd) -> None:
+        for name, value in (end.transfer.variables if end.transfer else {}).items():
+            call.agi.set_variable(name, value)
+        result = end.transfer.result if end.transfer else cv.RESULT_DONE
+        call.agi.set_variable(cv.IVR_RESULT, result)
+
+    def _save(self, record: CallRecord, run: FlowRun, end: SessionEnd) -> None:
+        record.language = run.language
+        record.result = end.result
+        record.ended_at = callrecord.now_utc()
+        record.path_json = json.dumps(run.path_as_dicts(), ensure_ascii=False)
+        try:
+            callrecord.save(self.engine, record)
+        except Exception as exc:  # a lost record must not turn into a dropped call
+            event(log, "ivr.record_failed", logging.ERROR, uniqueid=record.uniqueid, error=str(exc))
+
+
+def service_clock(settings: Settings) -> Callable[[], datetime]:
+    zone = ZoneInfo(settings.timezone)
+    fixed = settings.ivr_clock
+    if fixed is not None:
+        pinned = fixed if fixed.tzinfo else fixed.replace(tzinfo=zone)
+        return lambda: pinned
+    return lambda: datetime.now(zone)
+
+
+def build_ivr(settings: Settings, engine: Engine) -> IvrService:
+    return IvrService(
+        engine=engine,
+        flows=ActiveFlowCache(engine, load_flow),
+        flow_id=settings.ivr_flow,
+        audio=TtsPromptAudio(settings.recordings_dir),
+        handoffs={
+            "queue": to_queue,
+            "message": message_recorder(settings.recordings_dir),
+            "callback": callback_booker(engine),
+        },
+        clock=service_clock(settings),
+    )
+
+
+def routes(service: IvrService) -> dict[str, Handler]:
+    return {"ivr": service.handle}

@@ -1,0 +1,1 @@
+"""Back office: the work orders that hotline calls turn into, from dispatch to return visit."""

@@ -1,0 +1,1 @@
+"""Pure core of the back office: work-order lifecycle, deadlines, numbering and masking."""

@@ -86,6 +86,8 @@ class FastAgiServer:
             return len(self._active)
 
     def start(self) -> None:
+        """Start listening (again, after a shutdown)."""
+        self._stopping.clear()
         self._listener = _listen(self.host, self.port)
         self._acceptor = threading.Thread(target=self._accept_loop, name="agi-accept", daemon=True)
         self._acceptor.start()

@@ -1,0 +1,90 @@
+"""Shared fixtures: the real components (Asterisk sandbox, FastAGI server, Redis, PostgreSQL).
+
+A component that is missing fails the run on CI (CI=true) and skips, saying why, elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline import bootstrap
+from hotline.pbx.runner import Pbx
+from hotline.settings import Settings, load_settings
+from hotline.sip.caller import free_port
+from ivr.app import IvrService, build_ivr, routes
+from ivr.fastagi import FastAgiServer
+from ivr.publishing import ensure_flow
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def need(ok: bool, what: str) -> None:
+    """Fail on CI, skip with the reason elsewhere."""
+    if ok:
+        return
+    if on_ci():
+        pytest.fail(f"{what} is required on CI", pytrace=False)
+    print(f"\nSKIP: {what} is not available on this machine")
+    pytest.skip(f"{what} is not available")
+
+
+@pytest.fixture(scope="session")
+def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for a test hotline beside any hotline already running on this machine."""
+    base = tmp_path_factory.mktemp("hotline")
+    return load_settings(
+        var_dir=base / "var",
+        recordings_dir=base / "recordings",
+        sip_port=free_port(),
+        ami_port=_free_tcp(),
+        agi_port=_free_tcp(),
+        rtp_port_start=21000,
+        rtp_port_end=21999,
+        asterisk_instance=f"test{os.getpid()}",
+    )
+
+
+def _free_tcp() -> int:
+    import socket
+
+    return free_port(socket.SOCK_STREAM)
+
+
+@pytest.fixture(scope="session")
+def asterisk(stack_settings: Settings) -> Iterator[Pbx]:
+    need(os.geteuid() == 0, "root (the Asterisk sandbox uses chroot and mount)")
+    need(shutil.which("sipp") is not None, "SIPp (apt-get install sip-tester)")
+    pbx = bootstrap.pbx(stack_settings, build=True)
+    pbx.start()
+    yield pbx
+    pbx.stop()
+
+
+@pytest.fixture(scope="session")
+def ivr_service(stack_settings: Settings) -> IvrService:
+    need(shutil.which("espeak-ng") is not None, "espeak-ng (apt-get install espeak-ng sox)")
+    engine = bootstrap.database(stack_settings)
+    ensure_flow(engine, stack_settings.recordings_dir, stack_settings.ivr_flow)
+    return build_ivr(stack_settings, engine)
+
+
+@pytest.fixture(scope="session")
+def agi_server(stack_settings: Settings, ivr_service: IvrService) -> Iterator[FastAgiServer]:
+    server = FastAgiServer(
+        routes(ivr_service), host=stack_settings.agi_host, port=stack_settings.agi_port, drain_s=5
+    )
+    server.start()
+    yield server
+    server.shutdown()
+
+
+def prompt_ms(recordings_dir: Path, path_without_ext: str) -> int:
+    """How long a rendered prompt plays: 8 kHz 16-bit slin is 16 bytes per millisecond."""
+    return Path(path_without_ext + ".sln").stat().st_size // 16

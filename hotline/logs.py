@@ -34,6 +34,6 @@ def configure(level: str = "info") -> None:
     logging.Formatter.converter = time.gmtime
 
 
-def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
+def event(logger: logging.Logger, name: str, *, level: int = logging.INFO, **fields: Any) -> None:
     """Log one structured event; fields become JSON keys."""
     logger.log(level, name, extra=fields)

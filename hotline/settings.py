@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"
-        return Path(self.database_url[len(prefix):]) if self.database_url.startswith(prefix) else None
+        return (
+            Path(self.database_url[len(prefix) :]) if self.database_url.startswith(prefix) else None
+        )
 
 
 def _unknown_env_keys() -> list[str]:

@@ -43,8 +43,13 @@ def redis_daemon(settings: Settings) -> Daemon:
     data.mkdir(parents=True, exist_ok=True)
     argv = ("redis-server", "--bind", host, "--port", str(port), "--dir", str(data),
             "--save", "", "--appendonly", "yes", "--daemonize", "no")  # fmt: skip
-    return Daemon("Redis", argv, settings.var_dir / "run" / "redis.pid",
-                  settings.var_dir / "log" / "redis.log", port=(host, port))
+    return Daemon(
+        "Redis",
+        argv,
+        settings.var_dir / "run" / "redis.pid",
+        settings.var_dir / "log" / "redis.log",
+        port=(host, port),
+    )
 
 
 def ensure_redis(settings: Settings) -> str:
@@ -88,6 +93,9 @@ def status(settings: Settings) -> list[Component]:
     return [
         Component("redis", port_open(host, port), f"{host}:{port}"),
         Component("asterisk", pbx.running, pbx.version.split(" built")[0] if pbx.running else ""),
-        Component("agi", agi is not None and port_open(settings.agi_host, settings.agi_port),
-                  f"{settings.agi_host}:{settings.agi_port}"),
+        Component(
+            "agi",
+            agi is not None and port_open(settings.agi_host, settings.agi_port),
+            f"{settings.agi_host}:{settings.agi_port}",
+        ),
     ]

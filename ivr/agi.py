@@ -1,4 +1,4 @@
-"""pyst2's AGI over a FastAGI socket: no signal handler, no stderr chatter, hangups as exceptions."""
+"""pyst2's AGI over a FastAGI socket: no signal handler, no stderr chatter, typed hangups."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from asterisk.agi import (
 __all__ = ["AGIAppError", "AGIError", "AGIHangup", "ChannelGone", "SocketAGI"]
 
 
-class ChannelGone(AGIHangup):
+class ChannelGone(AGIHangup):  # type: ignore[misc]
     """The caller hung up or Asterisk closed the connection."""
 
 

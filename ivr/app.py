@@ -45,7 +45,9 @@ class TtsPromptAudio:
         try:
             return str(resolve(prompt.id, prompt.language, prompt.text, self.recordings_dir))
         except PromptMissing:
-            render_prompts([PromptText(prompt.id, prompt.language, prompt.text)], self.recordings_dir)
+            render_prompts(
+                [PromptText(prompt.id, prompt.language, prompt.text)], self.recordings_dir
+            )
             return str(resolve(prompt.id, prompt.language, prompt.text, self.recordings_dir))
 
 
@@ -91,7 +93,13 @@ class IvrService:
         try:
             callrecord.save(self.engine, record)
         except Exception as exc:  # a lost record must not turn into a dropped call
-            event(log, "ivr.record_failed", logging.ERROR, uniqueid=record.uniqueid, error=str(exc))
+            event(
+                log,
+                "ivr.record_failed",
+                level=logging.ERROR,
+                uniqueid=record.uniqueid,
+                error=str(exc),
+            )
 
 
 def service_clock(settings: Settings) -> Callable[[], datetime]:

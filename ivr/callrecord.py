@@ -1,4 +1,4 @@
-"""The per-call record: the path a call took through the IVR, stored for `hotline call` and orders."""
+"""The per-call record: the path a call took through the IVR, for `hotline call` and orders."""
 
 from __future__ import annotations
 

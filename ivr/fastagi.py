@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from hotline.errors import ConfigError
@@ -91,17 +93,17 @@ class FastAgiServer:
         self._listener = _listen(self.host, self.port)
         self._acceptor = threading.Thread(target=self._accept_loop, name="agi-accept", daemon=True)
         self._acceptor.start()
-        event(log, "agi.listening", host=self.host, port=self.address[1], routes=sorted(self.routes))
+        event(
+            log, "agi.listening", host=self.host, port=self.address[1], routes=sorted(self.routes)
+        )
 
     def shutdown(self) -> None:
         """Stop taking calls, let running calls finish for up to drain_s, then cut them."""
         self._stopping.set()
         if self._listener is not None:
             # shutdown() wakes the thread blocked in accept(); close() alone does not on Linux.
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._listener.close()
         if self._acceptor is not None:
             self._acceptor.join(timeout=5)
@@ -136,7 +138,7 @@ class FastAgiServer:
         rfile = conn.makefile("r", encoding="utf-8", errors="replace", newline="\n")
         wfile = conn.makefile("w", encoding="utf-8", newline="\n")
         try:
-            self._run_call(rfile, wfile)  # type: ignore[arg-type]
+            self._run_call(rfile, wfile)
         finally:
             for stream in (rfile, wfile):
                 _close_quietly(stream)
@@ -149,7 +151,7 @@ class FastAgiServer:
         try:
             agi = SocketAGI(rfile, wfile)  # type: ignore[arg-type]
         except (ChannelGone, OSError, ValueError):
-            event(log, "call.gone_before_start", logging.INFO)
+            event(log, "call.gone_before_start")
             return
         script, params = parse_script(agi.env.get("agi_network_script", ""))
         call = AgiCall(agi=agi, script=script, params=params)
@@ -166,20 +168,26 @@ class FastAgiServer:
         if handler is None:
             self._refuse(call, cv.RESULT_ERROR, "call.unknown_script")
             return
-        fields = {"uniqueid": call.uniqueid, "script": call.script}
+        fields: dict[str, Any] = {"uniqueid": call.uniqueid, "script": call.script}
         event(log, "call.start", **fields, channel=call.env.get("agi_channel", ""))
         try:
             handler(call)
         except (ChannelGone, AGIHangup) as exc:
             event(log, "call.hangup", **fields, ms=call.elapsed_ms(), detail=str(exc))
         except Exception as exc:  # a bug must cost one call, not the server
-            event(log, "call.error", logging.ERROR, **fields, error=f"{type(exc).__name__}: {exc}")
+            event(
+                log,
+                "call.error",
+                level=logging.ERROR,
+                **fields,
+                error=f"{type(exc).__name__}: {exc}",
+            )
             _try_set(call.agi, cv.IVR_RESULT, cv.RESULT_ERROR)
         else:
             event(log, "call.end", **fields, ms=call.elapsed_ms())
 
     def _refuse(self, call: AgiCall, result: str, name: str) -> None:
-        event(log, name, logging.WARNING, uniqueid=call.uniqueid, script=call.script)
+        event(log, name, level=logging.WARNING, uniqueid=call.uniqueid, script=call.script)
         _try_set(call.agi, cv.IVR_RESULT, result)
 
 
@@ -191,21 +199,19 @@ def _listen(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise ConfigError(
-            f"port {port}/tcp on {host} is taken by another program: stop it or set HOTLINE_AGI_PORT"
+            f"port {port}/tcp on {host} is taken by another program: "
+            "stop it or set HOTLINE_AGI_PORT"
         ) from None
     sock.listen(ACCEPT_BACKLOG)
     return sock
 
 
 def _try_set(agi: SocketAGI, name: str, value: str) -> None:
-    try:
+    # If the channel is already gone, the dialplan's fallback covers it.
+    with contextlib.suppress(AGIError, OSError, ValueError):
         agi.set_variable(name, value)
-    except (AGIError, OSError, ValueError):
-        pass  # the channel is already gone; the dialplan's fallback covers it
 
 
 def _close_quietly(thing: object) -> None:
-    try:
+    with contextlib.suppress(OSError):
         thing.close()  # type: ignore[attr-defined]
-    except OSError:
-        pass

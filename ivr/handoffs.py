@@ -52,8 +52,12 @@ def to_queue(_: AgiCall, handoff: Handoff) -> DialplanTransfer:
 
 def to_operator(call: AgiCall, handoff: Handoff) -> DialplanTransfer:
     """Used for a handoff kind this server can't do yet: a person can always help."""
-    return to_queue(call, Handoff("queue", handoff.node_id, {"queue": OPERATOR_QUEUE},
-                                  handoff.language, handoff.variables))
+    return to_queue(
+        call,
+        Handoff(
+            "queue", handoff.node_id, {"queue": OPERATOR_QUEUE}, handoff.language, handoff.variables
+        ),
+    )
 
 
 def message_recorder(recordings_dir: Path) -> HandoffHandler:
@@ -62,7 +66,9 @@ def message_recorder(recordings_dir: Path) -> HandoffHandler:
         limit_ms = int(seconds if isinstance(seconds, int | float) else 120) * 1000
         target = recordings_dir / "messages" / _safe_name(call.uniqueid)
         call.agi.record_file(str(target), "wav", "#", limit_ms, 0, "beep", 5)
-        size = target.with_suffix(".wav").stat().st_size if target.with_suffix(".wav").exists() else 0
+        size = (
+            target.with_suffix(".wav").stat().st_size if target.with_suffix(".wav").exists() else 0
+        )
         event(log, "ivr.message", uniqueid=call.uniqueid, bytes=size)
         return Outcome("recorded" if size >= _MIN_MESSAGE_BYTES else "empty")
 

@@ -130,7 +130,13 @@ class CallSession:
     def _handoff(self, handoff: Handoff) -> Outcome | DialplanTransfer:
         handler = self.handoffs.get(handoff.kind)
         if handler is None:
-            event(log, "ivr.handoff_unavailable", logging.WARNING, kind=handoff.kind,
-                  node=handoff.node_id, uniqueid=self.call.uniqueid)
+            event(
+                log,
+                "ivr.handoff_unavailable",
+                level=logging.WARNING,
+                kind=handoff.kind,
+                node=handoff.node_id,
+                uniqueid=self.call.uniqueid,
+            )
             handler = self.fallback
         return handler(self.call, handoff)

@@ -88,3 +88,28 @@ def agi_server(stack_settings: Settings, ivr_service: IvrService) -> Iterator[Fa
 def prompt_ms(recordings_dir: Path, path_without_ext: str) -> int:
     """How long a rendered prompt plays: 8 kHz 16-bit slin is 16 bytes per millisecond."""
     return Path(path_without_ext + ".sln").stat().st_size // 16
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database created for this test run and dropped after it.
+
+    PG_TEST_URL names an account that may create databases (scripts/test.sh sets one up).
+    """
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    admin_url = os.environ.get("PG_TEST_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        need(False, f"PostgreSQL at {admin_url} ({str(exc).splitlines()[0]})")
+    yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

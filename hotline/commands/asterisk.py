@@ -43,7 +43,11 @@ def _stop(_: argparse.Namespace) -> int:
 
 def _status(_: argparse.Namespace) -> int:
     status = bootstrap.pbx(load_settings()).status()
-    print(f"asterisk: running (pid {status.pid}) {status.version}" if status.running else "asterisk: stopped")
+    print(
+        f"asterisk: running (pid {status.pid}) {status.version}"
+        if status.running
+        else "asterisk: stopped"
+    )
     return 0 if status.running else 3
 
 

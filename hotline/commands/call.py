@@ -42,7 +42,8 @@ def _run(args: argparse.Namespace) -> int:
         return record.as_dict() if record else None
 
     target = f"{settings.sip_bind}:{settings.sip_port}"
-    result = place_call(target, args.number or settings.hotline_number, script, lookup,
-                        timeout_s=args.timeout)
+    result = place_call(
+        target, args.number or settings.hotline_number, script, lookup, timeout_s=args.timeout
+    )
     print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     return 0 if result.outcome == "completed" else 1

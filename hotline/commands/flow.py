@@ -53,8 +53,9 @@ def _validate(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     settings = load_settings()
     try:
-        version = publish_flow(bootstrap.database(settings), settings.recordings_dir,
-                               _read(args.path), args.by)
+        version = publish_flow(
+            bootstrap.database(settings), settings.recordings_dir, _read(args.path), args.by
+        )
     except FlowInvalid as exc:
         for issue in exc.issues:
             print(f"{args.path}: {issue}")
@@ -74,5 +75,8 @@ def _versions(args: argparse.Namespace) -> int:
     settings = load_settings()
     for v in flowstore.versions(bootstrap.database(settings), args.flow_id):
         mark = "*" if v.is_active else " "
-        print(f"{mark} {v.version:4d}  {v.created_at:%Y-%m-%d %H:%M}  {v.published_by}  {v.sha256[:12]}")
+        print(
+            f"{mark} {v.version:4d}  {v.created_at:%Y-%m-%d %H:%M}  "
+            f"{v.published_by}  {v.sha256[:12]}"
+        )
     return 0

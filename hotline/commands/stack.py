@@ -19,7 +19,8 @@ def _up(_: argparse.Namespace) -> int:
     for note in stack.up(settings):
         print(f"hotline: {note}")
     print(
-        f"\nThe hotline answers {settings.hotline_number} at sip:{settings.sip_bind}:{settings.sip_port}."
+        f"\nThe hotline answers {settings.hotline_number} "
+        f"at sip:{settings.sip_bind}:{settings.sip_port}."
         f"\n  Try it:   hotline call {settings.hotline_number} --keys 1"
         f"\n  Seats:    SIP accounts and passwords in {settings.var_dir / 'secrets.json'}"
         f"\n  Logs:     {settings.var_dir / 'log'}"

@@ -30,9 +30,8 @@ def pbx_context(settings: Settings, creds: Credentials, inst: Installation) -> P
         fallback=settings.asterisk_fallback,
         fallback_prompt=str(fallback) if fallback.with_suffix(".sln").exists() else "",
         agents=tuple(
-            AgentEndpoint(seat=seat, password=pw) for seat, pw in sorted(creds.seat_passwords.items())
+            AgentEndpoint(seat=seat, password=pw)
+            for seat, pw in sorted(creds.seat_passwords.items())
         ),
         directories=inst.dirs(settings.var_dir),
     )
-
-

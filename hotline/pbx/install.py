@@ -1,4 +1,4 @@
-"""Where Asterisk lives: a system Asterisk 20+ on PATH, or a Debian sid chroot the project builds."""
+"""Where Asterisk lives: a system Asterisk 20+ on PATH, or the project's Debian sid chroot."""
 
 from __future__ import annotations
 

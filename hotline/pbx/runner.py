@@ -99,7 +99,9 @@ class Pbx:
         result = self.rx("core show version", check=False, timeout=5)
         return Status(running=result.returncode == 0, pid=pid, version=result.stdout.strip())
 
-    def rx(self, command: str, *, check: bool = True, timeout: float = 15) -> subprocess.CompletedProcess[str]:
+    def rx(
+        self, command: str, *, check: bool = True, timeout: float = 15
+    ) -> subprocess.CompletedProcess[str]:
         """Run one Asterisk CLI command through the control socket."""
         result = subprocess.run(
             self.inst.command(self.settings.var_dir, "-rx", command),
@@ -108,7 +110,9 @@ class Pbx:
             timeout=timeout,
         )
         if check and result.returncode != 0:
-            raise DependencyDown(f"Asterisk is not answering ({command!r}): run `hotline asterisk start`")
+            raise DependencyDown(
+                f"Asterisk is not answering ({command!r}): run `hotline asterisk start`"
+            )
         return result
 
     # ------------------------------------------------------------------ internals
@@ -188,7 +192,9 @@ class Pbx:
             if result.returncode == 0:
                 return self.status()
             time.sleep(0.2)
-        raise HotlineError(f"Asterisk did not finish booting in {BOOT_TIMEOUT_S:.0f} s; see {self.console_log}")
+        raise HotlineError(
+            f"Asterisk did not finish booting in {BOOT_TIMEOUT_S:.0f} s; see {self.console_log}"
+        )
 
 
 def _ensure_free(kind: socket.SocketKind, host: str, port: int, setting: str) -> None:
@@ -199,7 +205,8 @@ def _ensure_free(kind: socket.SocketKind, host: str, port: int, setting: str) ->
             sock.bind((host, port))
         except OSError:
             raise ConfigError(
-                f"port {port}/{proto} on {host} is taken by another program: stop it or set {setting}"
+                f"port {port}/{proto} on {host} is taken by another program: "
+                f"stop it or set {setting}"
             ) from None
 
 

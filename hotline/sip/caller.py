@@ -97,9 +97,7 @@ def _run_sipp(
         "-timeout", f"{int(timeout_s)}s", "-timeout_error",
     ]  # fmt: skip
     try:
-        proc = subprocess.run(
-            cmd, cwd=work, capture_output=True, text=True, timeout=timeout_s + 10
-        )
+        proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout_s + 10)
     except subprocess.TimeoutExpired:
         return 99, f"sipp did not finish in {timeout_s:.0f} s"
     return proc.returncode, _sipp_detail(work, proc.returncode)
@@ -113,7 +111,9 @@ def _sipp_detail(work: Path, exit_code: int) -> str:
     return lines[0][:300] if lines else f"sipp exited with {exit_code}"
 
 
-def _wait_for_record(lookup: RecordLookup, sip_call_id: str, wait_s: float) -> dict[str, Any] | None:
+def _wait_for_record(
+    lookup: RecordLookup, sip_call_id: str, wait_s: float
+) -> dict[str, Any] | None:
     deadline = time.monotonic() + wait_s
     while True:
         record = lookup(sip_call_id)

@@ -27,7 +27,9 @@ class CallerScript:
         if bad:
             raise ValueError(f"not DTMF keys: {''.join(sorted(bad))!r} (use 0-9, * and #)")
         if any(c in self.caller for c in "\r\n<>") or "]]>" in self.caller:
-            raise ValueError("caller must fit in a SIP From header (no line breaks or angle brackets)")
+            raise ValueError(
+                "caller must fit in a SIP From header (no line breaks or angle brackets)"
+            )
         if self.dtmf not in ("info", "rfc2833"):
             raise ValueError(f"dtmf must be 'info' or 'rfc2833', not {self.dtmf!r}")
 
@@ -66,8 +68,13 @@ def _send_key(key: str, script: CallerScript, cseq: int) -> str:
     if script.dtmf == "rfc2833":
         return _action(f'<exec play_pcap_audio="{pcap_for(key)}"/>')
     return (
-        _request("INFO", cseq, script.caller, "Content-Type: application/dtmf-relay\n",
-                 f"Signal={key}\nDuration=160\n")
+        _request(
+            "INFO",
+            cseq,
+            script.caller,
+            "Content-Type: application/dtmf-relay\n",
+            f"Signal={key}\nDuration=160\n",
+        )
         + '\n<recv request="BYE" optional="true" next="got_bye"/>\n<recv response="200"/>'
     )
 
@@ -96,7 +103,9 @@ def _invite(script: CallerScript) -> str:
     )
     if events:
         sdp += "a=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15\n"
-    return _request("INVITE", 1, script.caller, "Content-Type: application/sdp\n", sdp + "a=sendrecv\n")
+    return _request(
+        "INVITE", 1, script.caller, "Content-Type: application/sdp\n", sdp + "a=sendrecv\n"
+    )
 
 
 _HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="hotline caller">'
@@ -121,7 +130,9 @@ Content-Length: 0
 
 def _tail(cseq: int, caller: str) -> str:
     bye = _request("BYE", cseq, caller, "", "")
-    return bye + """
+    return (
+        bye
+        + """
 <recv response="200" crlf="true"/>
 <nop next="done"/>
 <label id="got_bye"/>
@@ -139,3 +150,4 @@ Content-Length: 0
 <ResponseTimeRepartition value="100, 500, 1000"/>
 </scenario>
 """
+    )

@@ -48,9 +48,11 @@ def test_parse_script_routes_on_path_and_keeps_query() -> None:
     assert parse_script("/agent-login?seat=1001") == ("agent-login", {"seat": "1001"})
 
 
-def test_call_is_routed_and_commands_use_pyst2_syntax(server: FastAgiServer, received: list[str]) -> None:
+def test_call_is_routed_and_commands_use_pyst2_syntax(
+    server: FastAgiServer, received: list[str]
+) -> None:
     fake = FakeAsterisk(server.address[1])
-    assert fake.next_command() == 'GET DATA welcome 3000 2'
+    assert fake.next_command() == "GET DATA welcome 3000 2"
     fake.reply("200 result=42")
     assert fake.next_command() == f'SET VARIABLE "{cv.IVR_RESULT}" "done"'
     fake.reply()
@@ -72,7 +74,9 @@ def test_hangup_mid_command_ends_the_call_without_a_traceback(
     assert not any(r.exc_info for r in caplog.records)
 
 
-def test_dead_channel_reply_is_a_hangup(server: FastAgiServer, caplog: pytest.LogCaptureFixture) -> None:
+def test_dead_channel_reply_is_a_hangup(
+    server: FastAgiServer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="hotline.agi")
     fake = FakeAsterisk(server.address[1])
     fake.next_command()
@@ -83,7 +87,9 @@ def test_dead_channel_reply_is_a_hangup(server: FastAgiServer, caplog: pytest.Lo
     assert "call.hangup" in [r.getMessage() for r in caplog.records]
 
 
-def test_connection_dropped_by_asterisk_is_a_hangup(server: FastAgiServer, caplog: pytest.LogCaptureFixture) -> None:
+def test_connection_dropped_by_asterisk_is_a_hangup(
+    server: FastAgiServer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="hotline.agi")
     fake = FakeAsterisk(server.address[1])
     fake.next_command()
@@ -108,7 +114,9 @@ def test_failed_command_on_a_live_channel_is_an_error_not_a_hangup(
     assert "call.error" in [r.getMessage() for r in caplog.records]
 
 
-def test_handler_bug_falls_back_and_server_keeps_serving(server: FastAgiServer, received: list[str]) -> None:
+def test_handler_bug_falls_back_and_server_keeps_serving(
+    server: FastAgiServer, received: list[str]
+) -> None:
     fake = FakeAsterisk(server.address[1], script="boom")
     assert fake.next_command() == f'SET VARIABLE "{cv.IVR_RESULT}" "error"'
     fake.reply()
@@ -190,16 +198,25 @@ def test_three_hundred_concurrent_calls() -> None:
         srv.shutdown()
 
 
-def test_log_lines_are_json_with_the_unique_id(server: FastAgiServer, capfd: pytest.CaptureFixture[str]) -> None:
+def test_log_lines_are_json_with_the_unique_id(
+    server: FastAgiServer, capfd: pytest.CaptureFixture[str]
+) -> None:
     from hotline.logs import configure
 
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
     configure("info")
-    fake = FakeAsterisk(server.address[1], env={"agi_uniqueid": "1700000000.77"})
-    fake.next_command()
-    fake.reply("200 result=49")
-    fake.answer_all()
-    _wait_for(lambda: server.active_calls == 0)
-    lines = [json.loads(x) for x in capfd.readouterr().err.splitlines() if x.startswith("{")]
+    try:
+        fake = FakeAsterisk(server.address[1], env={"agi_uniqueid": "1700000000.77"})
+        fake.next_command()
+        fake.reply("200 result=49")
+        fake.answer_all()
+        _wait_for(lambda: server.active_calls == 0)
+        err = capfd.readouterr().err
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    lines = [json.loads(x) for x in err.splitlines() if x.startswith("{")]
     ends = [x for x in lines if x["event"] == "call.end"]
     assert ends and ends[-1]["uniqueid"] == "1700000000.77" and ends[-1]["script"] == "ivr"
 

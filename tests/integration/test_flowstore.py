@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
@@ -30,30 +28,7 @@ from ivr.flowstore import (
 
 pytestmark = pytest.mark.integration
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 FLOW = "main"
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL is required in CI: {reason}")
-    pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {reason}")
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A database created for this test run and dropped after it."""
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            name = f"hotline_flowstore_{uuid.uuid4().hex[:12]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except (OperationalError, ModuleNotFoundError) as exc:
-        _unavailable(str(exc).splitlines()[0])
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -61,7 +36,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'flows.db'}"
     else:
-        url = request.getfixturevalue("pg_url")
+        url = request.getfixturevalue("pg_database")
     eng = make_engine(Settings(var_dir=tmp_path, database_url=url))
     table = FlowVersion.__table__  # type: ignore[attr-defined]
     table.create(eng)

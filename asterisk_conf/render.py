@@ -83,7 +83,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # noqa: S701 - these are Asterisk config files, not HTML
+        autoescape=False,
     )
 
 

@@ -9,7 +9,9 @@ from collections.abc import Mapping
 class FakeAsterisk:
     """Connects to a FastAGI server like Asterisk does and answers each command in turn."""
 
-    def __init__(self, port: int, script: str = "ivr", env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, port: int, script: str = "ivr", env: Mapping[str, str] | None = None
+    ) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.rfile = self.sock.makefile("r", encoding="utf-8", newline="\n")
         base = {

@@ -29,16 +29,29 @@ class Dialer:
         """When the language menu starts listening: the welcome plays without barge-in."""
         return self.prompt_ms("welcome") + 800
 
-    def call(self, keys: str = "", *, dtmf: str = "info", hold_ms: int = 3000,
-             first_key_ms: int | None = None, gap_ms: int = 1200,
-             caller: str = "13800138000", number: str | None = None) -> CallResult:
+    def call(
+        self,
+        keys: str = "",
+        *,
+        dtmf: str = "info",
+        hold_ms: int = 3000,
+        first_key_ms: int | None = None,
+        gap_ms: int = 1200,
+        caller: str = "13800138000",
+        number: str | None = None,
+    ) -> CallResult:
         script = CallerScript(
-            keys=keys, dtmf=dtmf, hold_ms=hold_ms, key_gap_ms=gap_ms, caller=caller,
+            keys=keys,
+            dtmf=dtmf,
+            hold_ms=hold_ms,
+            key_gap_ms=gap_ms,
+            caller=caller,
             first_key_ms=self.after_welcome_ms() if first_key_ms is None else first_key_ms,
         )
         target = f"{self.settings.sip_bind}:{self.settings.sip_port}"
-        return place_call(target, number or self.settings.hotline_number, script, self.lookup,
-                          timeout_s=90)
+        return place_call(
+            target, number or self.settings.hotline_number, script, self.lookup, timeout_s=90
+        )
 
     def lookup(self, sip_call_id: str) -> dict[str, Any] | None:
         record = callrecord.find_by_sip_call_id(self.ivr.engine, sip_call_id)

@@ -18,8 +18,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 @pytest.fixture(scope="module")
-def dialer(asterisk: Pbx, agi_server: FastAgiServer, stack_settings: Settings,
-           ivr_service: IvrService) -> Dialer:
+def dialer(
+    asterisk: Pbx, agi_server: FastAgiServer, stack_settings: Settings, ivr_service: IvrService
+) -> Dialer:
     return Dialer(stack_settings, ivr_service)
 
 

@@ -86,10 +86,11 @@ def callback_booker(engine: Engine) -> HandoffHandler:
             queue=str(handoff.params.get("queue", OPERATOR_QUEUE)),
             language=handoff.language,
         )
+        queue = request.queue
         with Session(engine) as session:
             session.add(request)
             session.commit()
-        event(log, "ivr.callback_booked", uniqueid=call.uniqueid, queue=request.queue)
+        event(log, "ivr.callback_booked", uniqueid=call.uniqueid, queue=queue)
         return Outcome("booked")
 
     return book_callback

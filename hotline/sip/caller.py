@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.errors import ConfigError
+from hotline.sip.dtmf import pcap_bytes
 from hotline.sip.scenario import CallerScript, caller_scenario
 
 RecordLookup = Callable[[str], dict[str, Any] | None]
@@ -89,7 +90,10 @@ def _run_sipp(
     work: Path, target: str, number: str, script: CallerScript, token: str, timeout_s: float
 ) -> tuple[int, str]:
     scenario = work / "caller.xml"
-    scenario.write_text(caller_scenario(script))
+    if script.dtmf == "rfc2833":
+        for index, key in enumerate(script.keys):
+            (work / f"dtmf_{index}.pcap").write_bytes(pcap_bytes(key, index))
+    scenario.write_text(caller_scenario(script, pcap_dir=str(work)))
     cmd = [
         "sipp", target, "-sf", str(scenario), "-s", number, "-m", "1",
         "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),

@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 DTMF_KEYS = frozenset("0123456789*#")
 PCAP_DIR = "/usr/share/sip-tester"
 _PCAP_NAMES = {"*": "star", "#": "pound"}
+SHORT_GAP_MS = 400
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class CallerScript:
     hold_ms: int = 5000  # after the last key, before the caller hangs up
     caller: str = "13800138000"
     audio_wav: str = ""  # a G.711 WAV streamed to the hotline (a caller who speaks)
+    # Per-key waits (ms before each key), overriding first_key_ms/key_gap_ms where given.
+    waits_ms: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         bad = set(self.keys) - DTMF_KEYS
@@ -33,21 +36,29 @@ class CallerScript:
         if self.dtmf not in ("info", "rfc2833"):
             raise ValueError(f"dtmf must be 'info' or 'rfc2833', not {self.dtmf!r}")
 
+    def wait_before(self, index: int) -> int:
+        if index < len(self.waits_ms):
+            return self.waits_ms[index]
+        return self.first_key_ms if index == 0 else self.key_gap_ms
+
 
 def pcap_for(key: str) -> str:
     return f"{PCAP_DIR}/dtmf_2833_{_PCAP_NAMES.get(key, key)}.pcap"
 
 
-def caller_scenario(script: CallerScript) -> str:
+def caller_scenario(script: CallerScript, pcap_dir: str = "") -> str:
     """The whole scenario: every wait is a BYE-receive with a timeout, so the hotline may hang
     up at any moment and the call still ends cleanly."""
     parts = [_HEAD, _invite(script), _ANSWERED.replace("{caller}", script.caller)]
     if script.audio_wav:
         parts.append(_action(f'<exec rtp_stream="{escape(script.audio_wav)},1,0"/>'))
     for index, key in enumerate(script.keys):
-        wait = script.first_key_ms if index == 0 else script.key_gap_ms
-        parts.append(_wait(wait, f"key{index}"))
-        parts.append(_send_key(key, script, cseq=index + 2))
+        wait = script.wait_before(index)
+        # SIPp allows about a hundred labels: short gaps (a caller typing a number) are plain
+        # pauses; only the long waits, where the hotline may well hang up, listen for BYE.
+        parts.append(_wait(wait, f"key{index}") if wait >= SHORT_GAP_MS else _pause(wait))
+        pcap = f"{pcap_dir}/dtmf_{index}.pcap" if pcap_dir else pcap_for(key)
+        parts.append(_send_key(key, script, cseq=index + 2, pcap=pcap))
     parts.append(_wait(script.hold_ms, "hangup"))
     parts.append(_tail(cseq=len(script.keys) + 2, caller=script.caller))
     return "\n".join(parts)
@@ -60,13 +71,17 @@ def _wait(ms: int, then: str) -> str:
     )
 
 
+def _pause(ms: int) -> str:
+    return f'<pause milliseconds="{max(ms, 1)}"/>'
+
+
 def _action(inner: str) -> str:
     return f"<nop><action>{inner}</action></nop>"
 
 
-def _send_key(key: str, script: CallerScript, cseq: int) -> str:
+def _send_key(key: str, script: CallerScript, cseq: int, pcap: str) -> str:
     if script.dtmf == "rfc2833":
-        return _action(f'<exec play_pcap_audio="{pcap_for(key)}"/>')
+        return _action(f'<exec play_pcap_audio="{pcap}"/>')
     return (
         _request(
             "INFO",

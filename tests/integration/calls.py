@@ -39,6 +39,7 @@ class Dialer:
         gap_ms: int = 1200,
         caller: str = "13800138000",
         number: str | None = None,
+        waits_ms: tuple[int, ...] = (),
     ) -> CallResult:
         script = CallerScript(
             keys=keys,
@@ -47,6 +48,7 @@ class Dialer:
             key_gap_ms=gap_ms,
             caller=caller,
             first_key_ms=self.after_welcome_ms() if first_key_ms is None else first_key_ms,
+            waits_ms=waits_ms,
         )
         target = f"{self.settings.sip_bind}:{self.settings.sip_port}"
         return place_call(

@@ -17,13 +17,6 @@ from tests.integration.calls import Dialer, nodes, steps
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
-@pytest.fixture(scope="module")
-def dialer(
-    asterisk: Pbx, agi_server: FastAgiServer, stack_settings: Settings, ivr_service: IvrService
-) -> Dialer:
-    return Dialer(stack_settings, ivr_service)
-
-
 @pytest.mark.parametrize("dtmf", ["info", "rfc2833"])
 def test_call_reaches_ivr_hears_prompt_and_keys_arrive(dialer: Dialer, dtmf: str) -> None:
     result = dialer.call("12", dtmf=dtmf)

@@ -105,7 +105,10 @@ class CallSession:
             lead = self._play(ask.prompts[:-1], ALL_KEYS)
             if not lead:
                 path = self.audio.path(ask.prompts[-1])
-                return str(self.agi.get_data(path, int(ask.timeout_s * 1000), ask.max_digits))
+                # One more than the maximum, so a caller who types every digit and then '#'
+                # ends the entry with '#' instead of having it taken as the next answer.
+                limit = ask.max_digits + (1 if ask.terminator else 0)
+                return str(self.agi.get_data(path, int(ask.timeout_s * 1000), limit))
             return lead + self._more_keys(ask, len(lead))
         # Single keys read by STREAM FILE so '*' and '#' work as menu choices too.
         keys = self._play(ask.prompts, ALL_KEYS)

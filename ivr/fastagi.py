@@ -156,39 +156,37 @@ class FastAgiServer:
         script, params = parse_script(agi.env.get("agi_network_script", ""))
         call = AgiCall(agi=agi, script=script, params=params)
         if not self._slots.acquire(blocking=False):
-            self._refuse(call, cv.RESULT_OVERLOAD, "call.overload")
+            _refuse(call, cv.RESULT_OVERLOAD, "call.overload")
             return
         try:
-            self._dispatch(call)
+            run_call(self.routes, call)
         finally:
             self._slots.release()
 
-    def _dispatch(self, call: AgiCall) -> None:
-        handler = self.routes.get(call.script)
-        if handler is None:
-            self._refuse(call, cv.RESULT_ERROR, "call.unknown_script")
-            return
-        fields: dict[str, Any] = {"uniqueid": call.uniqueid, "script": call.script}
-        event(log, "call.start", **fields, channel=call.env.get("agi_channel", ""))
-        try:
-            handler(call)
-        except (ChannelGone, AGIHangup) as exc:
-            event(log, "call.hangup", **fields, ms=call.elapsed_ms(), detail=str(exc))
-        except Exception as exc:  # a bug must cost one call, not the server
-            event(
-                log,
-                "call.error",
-                level=logging.ERROR,
-                **fields,
-                error=f"{type(exc).__name__}: {exc}",
-            )
-            _try_set(call.agi, cv.IVR_RESULT, cv.RESULT_ERROR)
-        else:
-            event(log, "call.end", **fields, ms=call.elapsed_ms())
 
-    def _refuse(self, call: AgiCall, result: str, name: str) -> None:
-        event(log, name, level=logging.WARNING, uniqueid=call.uniqueid, script=call.script)
-        _try_set(call.agi, cv.IVR_RESULT, result)
+def run_call(routes: Mapping[str, Handler], call: AgiCall) -> None:
+    """Run the handler for the call's script; a hangup or a bug ends this call only."""
+    handler = routes.get(call.script)
+    if handler is None:
+        _refuse(call, cv.RESULT_ERROR, "call.unknown_script")
+        return
+    fields: dict[str, Any] = {"uniqueid": call.uniqueid, "script": call.script}
+    event(log, "call.start", **fields, channel=call.env.get("agi_channel", ""))
+    try:
+        handler(call)
+    except (ChannelGone, AGIHangup) as exc:
+        event(log, "call.hangup", **fields, ms=call.elapsed_ms(), detail=str(exc))
+    except Exception as exc:  # a bug must cost one call, not the server
+        error = f"{type(exc).__name__}: {exc}"
+        event(log, "call.error", level=logging.ERROR, **fields, error=error)
+        _try_set(call.agi, cv.IVR_RESULT, cv.RESULT_ERROR)
+    else:
+        event(log, "call.end", **fields, ms=call.elapsed_ms())
+
+
+def _refuse(call: AgiCall, result: str, name: str) -> None:
+    event(log, name, level=logging.WARNING, uniqueid=call.uniqueid, script=call.script)
+    _try_set(call.agi, cv.IVR_RESULT, result)
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -1,0 +1,1 @@
+"""Classic AGI entry points: the same handlers as the FastAGI server, over stdin/stdout."""

@@ -1,0 +1,65 @@
+"""The classic AGI entry point runs the same IVR over stdin/stdout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hotline.settings import Settings
+from ivr import callrecord
+from ivr.app import IvrService
+
+pytestmark = pytest.mark.integration
+
+
+def test_classic_agi_runs_the_default_flow_over_pipes(
+    stack_settings: Settings, ivr_service: IvrService
+) -> None:
+    env = {
+        **os.environ,
+        "HOTLINE_VAR_DIR": str(stack_settings.var_dir),
+        "HOTLINE_RECORDINGS_DIR": str(stack_settings.recordings_dir),
+    }
+    agi = subprocess.Popen(
+        [sys.executable, "-m", "agi_scripts.ivr"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert agi.stdin is not None and agi.stdout is not None
+    agi.stdin.write(
+        "agi_request: hotline-agi-ivr\nagi_uniqueid: 1700000000.9\nagi_callerid: 13800138000\n"
+        "agi_arg_1: classic.test.1@127.0.0.1\n\n"
+    )
+    agi.stdin.flush()
+    replies = iter(
+        ["200 result=0 endpos=8000", "200 result=49 endpos=10", "200 result=50 endpos=10"]
+    )
+    commands = []
+    while True:
+        line = agi.stdout.readline().strip()
+        if not line:
+            break
+        commands.append(line)
+        agi.stdin.write(next(replies, "200 result=1") + "\n")
+        agi.stdin.flush()
+    assert agi.wait(30) == 0, agi.stderr.read() if agi.stderr else ""
+    assert (
+        commands[0].startswith("STREAM FILE ") and str(stack_settings.recordings_dir) in commands[0]
+    )
+    assert 'SET VARIABLE "HOTLINE_QUEUE" "wage_arrears"' in commands
+    assert commands[-1] == 'SET VARIABLE "HOTLINE_IVR_RESULT" "queue"'
+    record = callrecord.get(ivr_service.engine, "1700000000.9")
+    assert record is not None and record.sip_call_id == "classic.test.1@127.0.0.1"
+    assert [step["node"] for step in record.path][-1] == "wage_arrears_queue"
+
+
+def test_classic_agi_with_a_bad_setting_says_so_in_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "agi_scripts.ivr"],
+        input="", capture_output=True, text=True, timeout=30,
+        env={**os.environ, "HOTLINE_SIP_PORT": "not-a-port"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith("hotline: bad setting HOTLINE_SIP_PORT")

@@ -77,6 +77,7 @@ class Pbx:
         self._prepare_dirs()
         if self.inst.mode == "sandbox":
             self._mount()
+            _know_own_hostname(self.inst.root / "etc" / "hosts")
         self._launch()
         return self._wait_booted()
 
@@ -231,6 +232,16 @@ def _wait_exit(pid: int, timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def _know_own_hostname(hosts: Path) -> None:
+    """Asterisk looks up its own host name to find its address; without an /etc/hosts entry it
+    asks DNS (and then for A.ROOT-SERVERS.NET) every 30 s, which stalls where there is none."""
+    name = socket.gethostname()
+    lines = hosts.read_text().splitlines() if hosts.exists() else ["127.0.0.1 localhost"]
+    if any(name in line.split()[1:] for line in lines if line and not line.startswith("#")):
+        return
+    hosts.write_text("\n".join([*lines, f"127.0.1.1 {name}"]) + "\n")
 
 
 def _processes_in(root: Path) -> bool:

@@ -45,7 +45,8 @@ def pcap_bytes(key: str, press_index: int) -> bytes:
     for i, rtp in enumerate(rtp_packets(key, press_index)):
         frame = _ethernet_ipv4_udp(rtp)
         usec = i * PACKET_MS * 1000
-        out.append(struct.pack("<IIII", usec // 1_000_000, usec % 1_000_000, len(frame), len(frame)))
+        seconds, micros = divmod(usec, 1_000_000)
+        out.append(struct.pack("<IIII", seconds, micros, len(frame), len(frame)))
         out.append(frame)
     return b"".join(out)
 

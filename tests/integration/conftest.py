@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
 import pytest
@@ -25,7 +25,7 @@ def dialer(
 @pytest.fixture
 def ivr_clock(
     ivr_service: IvrService, stack_settings: Settings
-) -> Callable[[str], "contextmanager[None]"]:  # type: ignore[type-arg]
+) -> Callable[[str], AbstractContextManager[None]]:
     """Run the IVR as if it were another moment, the way HOTLINE_IVR_CLOCK does."""
 
     @contextmanager

@@ -82,16 +82,27 @@ def store(redis_client: Client, clock: ManualClock) -> Iterator[AcdStore]:
     acd.purge()
 
 
-def seat(agent_id: str, skills: dict[str, int] | None = None, *, idle_since: float = T0 - 100,
-         role: Role = Role.OPERATOR, state: AgentState = AgentState.AVAILABLE,
-         registered: bool = True) -> Agent:
+def seat(
+    agent_id: str,
+    skills: dict[str, int] | None = None,
+    *,
+    idle_since: float = T0 - 100,
+    role: Role = Role.OPERATOR,
+    state: AgentState = AgentState.AVAILABLE,
+    registered: bool = True,
+) -> Agent:
     return Agent(agent_id, role, skills or {"wage_arrears": 3}, state, idle_since, registered)
 
 
-def caller(call_id: str, required: dict[str, int] | None = None, *, queue: str = "wage",
-           priority: int = 0, enqueued_at: float = T0 - 5) -> WaitingCall:
-    return WaitingCall(call_id, queue, required or {"wage_arrears": 2}, priority, None,
-                       enqueued_at)
+def caller(
+    call_id: str,
+    required: dict[str, int] | None = None,
+    *,
+    queue: str = "wage",
+    priority: int = 0,
+    enqueued_at: float = T0 - 5,
+) -> WaitingCall:
+    return WaitingCall(call_id, queue, required or {"wage_arrears": 2}, priority, None, enqueued_at)
 
 
 def snapshot(client: Client, keys: AcdKeys) -> dict[str, object]:
@@ -340,8 +351,9 @@ def test_try_match_call_picks_the_longest_idle_eligible_seat_across_pages(
 ) -> None:
     # The first page is 2 seats: the best one, a lawyer's junior colleague, is on page two.
     for n in range(4):
-        lawyer = seat(f"a{n}", {"wage_arrears": 5, "legal": 5}, role=Role.LAWYER,
-                      idle_since=T0 - 100 + n)
+        lawyer = seat(
+            f"a{n}", {"wage_arrears": 5, "legal": 5}, role=Role.LAWYER, idle_since=T0 - 100 + n
+        )
         store.upsert_agent(lawyer)
     store.upsert_agent(seat("a4", {"wage_arrears": 3}, idle_since=T0 - 50))
     store.upsert_agent(seat("a5", {"wage_arrears": 3}, idle_since=T0 - 40))
@@ -460,8 +472,10 @@ def _process_main(prefix: str, seed: int, seconds: float, out: Any) -> None:
 
 
 def _populate(acd: AcdStore, rng: random.Random) -> None:
-    pipe_seats = [seat(f"a{n}", {"wage_arrears": rng.randint(2, 5)},
-                       idle_since=T0 - rng.uniform(0, 600)) for n in range(N_AGENTS)]
+    pipe_seats = [
+        seat(f"a{n}", {"wage_arrears": rng.randint(2, 5)}, idle_since=T0 - rng.uniform(0, 600))
+        for n in range(N_AGENTS)
+    ]
     for agent in pipe_seats:
         acd.upsert_agent(agent)
     for n in range(N_CALLS):
@@ -476,8 +490,10 @@ def test_no_seat_and_no_call_is_ever_double_booked(redis_client: Client) -> None
         tallies = _race(keys.prefix)
         successes = [s for t in tallies for s in t.successes]
         attempts = sum(t.attempts for t in tallies)
-        print(f"race: {attempts} attempts, {len(successes)} offers, "
-              f"{THREADS} threads + {PROCESSES} processes, {HAMMER_S} s")
+        print(
+            f"race: {attempts} attempts, {len(successes)} offers, "
+            f"{THREADS} threads + {PROCESSES} processes, {HAMMER_S} s"
+        )
         assert attempts > 3000 and len(successes) > N_AGENTS
         holders = _replay_events(acd, successes)
         _check_final_state(acd, holders)
@@ -488,11 +504,15 @@ def test_no_seat_and_no_call_is_ever_double_booked(redis_client: Client) -> None
 def _race(prefix: str) -> list[Tally]:
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    procs: list[Any] = [ctx.Process(target=_process_main, args=(prefix, 1000 + n, HAMMER_S, out))
-                        for n in range(PROCESSES)]
+    procs: list[Any] = [
+        ctx.Process(target=_process_main, args=(prefix, 1000 + n, HAMMER_S, out))
+        for n in range(PROCESSES)
+    ]
     tallies: list[Tally] = [Tally() for _ in range(THREADS)]
-    threads = [threading.Thread(target=lambda n=n: _thread_main(prefix, n, tallies))
-               for n in range(THREADS)]
+    threads = [
+        threading.Thread(target=lambda n=n: _thread_main(prefix, n, tallies))
+        for n in range(THREADS)
+    ]
     for worker in [*procs, *threads]:
         worker.start()
     results = [out.get(timeout=60) for _ in procs]
@@ -539,6 +559,9 @@ def _check_final_state(acd: AcdStore, holders: dict[str, str]) -> None:
         queued = acd.get_call(call_id)
         assert queued is not None and queued.agent_id == agent_id
         assert queued.status is CallStatus.OFFERED
-    offered = [c for c in (acd.get_call(f"c{n}") for n in range(N_CALLS))
-               if c is not None and c.status is CallStatus.OFFERED]
+    offered = [
+        c
+        for c in (acd.get_call(f"c{n}") for n in range(N_CALLS))
+        if c is not None and c.status is CallStatus.OFFERED
+    ]
     assert len(offered) == len(ringing)

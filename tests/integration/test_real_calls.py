@@ -9,8 +9,6 @@ import time
 import pytest
 
 from hotline.pbx.runner import Pbx
-from hotline.settings import Settings
-from ivr.app import IvrService
 from ivr.fastagi import FastAgiServer
 from tests.integration.calls import Dialer, nodes, steps
 

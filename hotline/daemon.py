@@ -27,7 +27,7 @@ class Daemon:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        return pid if process_alive(pid) else None
 
     def start(self, env: dict[str, str] | None = None, ready_s: float = 30) -> int:
         running = self.pid()
@@ -55,9 +55,9 @@ class Daemon:
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while process_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _alive(pid):
+        if process_alive(pid):
             os.kill(pid, signal.SIGKILL)
         return True
 
@@ -89,7 +89,8 @@ def last_line(path: Path) -> str:
     return lines[-1][:300] if lines else f"(empty log {path})"
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while the process runs; reaps it if it is our zombie child."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

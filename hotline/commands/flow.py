@@ -43,9 +43,7 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         flow = load_flow(_read(args.path))
     except FlowInvalid as exc:
-        for issue in exc.issues:
-            print(f"{args.path}: {issue}")
-        return 1
+        return _report(args.path, exc)
     print(f"{args.path}: flow '{flow.id}' is valid ({len(flow.nodes)} nodes)")
     return 0
 
@@ -57,11 +55,15 @@ def _publish(args: argparse.Namespace) -> int:
             bootstrap.database(settings), settings.recordings_dir, _read(args.path), args.by
         )
     except FlowInvalid as exc:
-        for issue in exc.issues:
-            print(f"{args.path}: {issue}")
-        return 1
+        return _report(args.path, exc)
     print(f"flow '{version.flow_id}' version {version.version} is live")
     return 0
+
+
+def _report(path: Path, exc: FlowInvalid) -> int:
+    for issue in exc.issues:
+        print(f"{path}: {issue}")
+    return 1
 
 
 def _activate(args: argparse.Namespace) -> int:

@@ -8,10 +8,12 @@ import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from asterisk_conf import render_config
+from hotline.daemon import process_alive
 from hotline.errors import ConfigError, DependencyDown, HotlineError
 from hotline.pbx.context import pbx_context
 from hotline.pbx.install import Installation, require_root
@@ -37,6 +39,8 @@ class Pbx:
         self.settings = settings
         self.inst = inst
         self.creds = creds
+        # PbxContext fields to override when rendering (benchmarks add their native menu).
+        self.extra: dict[str, Any] = {}
         self.pid_file = settings.var_dir / "run" / "asterisk.pid"
         self.console_log = settings.var_dir / "log" / "asterisk-console.log"
 
@@ -54,7 +58,8 @@ class Pbx:
     # ------------------------------------------------------------------ config
     def render(self) -> list[Path]:
         """Write every config file; returns the paths written."""
-        files = render_config(pbx_context(self.settings, self.creds, self.inst))
+        ctx = replace(pbx_context(self.settings, self.creds, self.inst), **self.extra)
+        files = render_config(ctx)
         self.config_dir.mkdir(parents=True, exist_ok=True)
         _, gid = self._asterisk_ids()
         written = []
@@ -83,7 +88,7 @@ class Pbx:
 
     def stop(self) -> None:
         pid = self._pid()
-        if pid is not None and _alive(pid):
+        if pid is not None and process_alive(pid):
             self.rx("core stop now", check=False)
             if not _wait_exit(pid, 10.0):
                 os.kill(pid, signal.SIGTERM)
@@ -95,7 +100,7 @@ class Pbx:
 
     def status(self) -> Status:
         pid = self._pid()
-        if pid is None or not _alive(pid):
+        if pid is None or not process_alive(pid):
             return Status(running=False, pid=None)
         result = self.rx("core show version", check=False, timeout=5)
         return Status(running=result.returncode == 0, pid=pid, version=result.stdout.strip())
@@ -187,7 +192,7 @@ class Pbx:
         deadline = time.monotonic() + BOOT_TIMEOUT_S
         pid = self._pid()
         while time.monotonic() < deadline:
-            if pid is None or not _alive(pid):
+            if pid is None or not process_alive(pid):
                 raise HotlineError(f"Asterisk exited during start; see {self.console_log}")
             result = self.rx("core waitfullybooted", check=False, timeout=10)
             if result.returncode == 0:
@@ -211,24 +216,10 @@ def _ensure_free(kind: socket.SocketKind, host: str, port: int, setting: str) ->
             ) from None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):
-        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
-            os.waitpid(pid, os.WNOHANG)
-            return False
-    return True
-
-
 def _wait_exit(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not process_alive(pid):
             return True
         time.sleep(0.1)
     return False

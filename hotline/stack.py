@@ -32,6 +32,15 @@ def agi_daemon(settings: Settings) -> Daemon:
     )
 
 
+def ami_daemon(settings: Settings) -> Daemon:
+    return Daemon(
+        name="AMI listener",
+        argv=(sys.executable, "-m", "hotline.cli", "ami"),
+        pid_file=settings.var_dir / "run" / "ami.pid",
+        log_file=settings.var_dir / "log" / "ami.log",
+    )
+
+
 def redis_address(settings: Settings) -> tuple[str, int]:
     url = urlsplit(settings.redis_url)
     return url.hostname or "127.0.0.1", url.port or 6379
@@ -72,11 +81,14 @@ def up(settings: Settings) -> list[str]:
     notes.append(f"Asterisk {pbx.inst.mode} running (pid {status.pid})")
     pid = agi_daemon(settings).start()
     notes.append(f"FastAGI server on {settings.agi_host}:{settings.agi_port} (pid {pid})")
+    notes.append(f"AMI listener (pid {ami_daemon(settings).start(ready_s=1)})")
     return notes
 
 
 def down(settings: Settings) -> list[str]:
     notes = []
+    if ami_daemon(settings).stop():
+        notes.append("AMI listener stopped")
     if agi_daemon(settings).stop():
         notes.append("FastAGI server stopped")
     bootstrap.pbx(settings).stop()
@@ -90,6 +102,7 @@ def status(settings: Settings) -> list[Component]:
     host, port = redis_address(settings)
     pbx = bootstrap.pbx(settings).status()
     agi = agi_daemon(settings).pid()
+    listener = ami_daemon(settings).pid()
     return [
         Component("redis", port_open(host, port), f"{host}:{port}"),
         Component("asterisk", pbx.running, pbx.version.split(" built")[0] if pbx.running else ""),
@@ -98,4 +111,5 @@ def status(settings: Settings) -> list[Component]:
             agi is not None and port_open(settings.agi_host, settings.agi_port),
             f"{settings.agi_host}:{settings.agi_port}",
         ),
+        Component("ami", listener is not None, f"pid {listener}" if listener else ""),
     ]

@@ -113,3 +113,16 @@ def pg_database() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis (scripts/test.sh starts one when none runs); tests use unique key prefixes."""
+    import redis
+
+    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/14")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError as exc:
+        need(False, f"Redis at {url} ({exc})")
+    return url

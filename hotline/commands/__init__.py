@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from hotline.commands import agi, asterisk, call, flow, stack
+from hotline.commands import agi, ami, asterisk, call, flow, stack
 
-GROUPS = (asterisk, agi, call, flow, stack)
+GROUPS = (asterisk, agi, ami, call, flow, stack)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

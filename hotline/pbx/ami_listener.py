@@ -1,0 +1,114 @@
+"""Follows Asterisk over AMI: seat softphone registrations go to the ACD; reconnects and re-syncs.
+
+Asterisk restarting, or the listener starting late, loses events; so every (re)connection asks
+for the full contact list and sets every seat's registration from it before following events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from asterisk.ami import AMIClient, SimpleAction
+
+from hotline.logs import event
+from hotline.pbx.ami import AmiError
+
+log = logging.getLogger("hotline.ami")
+
+SHOW_CONTACTS = "PJSIPShowContacts"
+SYNC_TIMEOUT_S = 5.0
+NO_CONTACTS = "No Contacts found"
+_UP = frozenset({"Created", "Reachable", "NonQualified", "Updated"})
+_DOWN = frozenset({"Removed", "Unreachable", "Unknown"})
+
+
+class SeatPresence(Protocol):
+    def set_registered(self, agent_id: str, registered: bool) -> object: ...
+
+
+def registered_from(status: str) -> bool | None:
+    """A ContactStatus value -> registered, unregistered, or None for 'no news'."""
+    if status in _UP:
+        return True
+    if status in _DOWN:
+        return False
+    return None
+
+
+def aor_of(contact_object_name: str) -> str:
+    """'1001;@5f3c…' (a ContactList ObjectName) -> '1001'."""
+    return contact_object_name.split(";@", 1)[0]
+
+
+class AmiListener:
+    def __init__(
+        self,
+        connect: Callable[[], AMIClient],
+        presence: SeatPresence,
+        seats: Iterable[str],
+        retry_s: float = 1.0,
+    ) -> None:
+        self.connect = connect
+        self.presence = presence
+        self.seats = frozenset(seats)
+        self.retry_s = retry_s
+        self.synced = threading.Event()
+        self._listed: set[str] = set()
+        self._list_done = threading.Event()
+
+    def run(self, stop: threading.Event) -> None:
+        """Follow Asterisk until `stop` is set, reconnecting whenever the connection drops."""
+        while not stop.is_set():
+            try:
+                self._follow(stop)
+            except (OSError, AmiError) as exc:
+                event(log, "ami.unreachable", level=logging.WARNING, error=str(exc))
+            self.synced.clear()
+            stop.wait(self.retry_s)
+
+    def _follow(self, stop: threading.Event) -> None:
+        client = self.connect()
+        try:
+            client.add_event_listener(self.on_event)
+            self._resync(client)
+            while not stop.is_set() and not client.finished.is_set():
+                client.finished.wait(0.5)
+            event(log, "ami.disconnected", level=logging.WARNING)
+        finally:
+            client.disconnect()
+
+    def _resync(self, client: AMIClient) -> None:
+        self._listed.clear()
+        self._list_done.clear()
+        response = client.send_action(SimpleAction(SHOW_CONTACTS, ActionID="hotline-sync")).response
+        if response is None:
+            raise AmiError(f"{SHOW_CONTACTS} got no answer")
+        if response.is_error():
+            # Asterisk answers an empty contact list with an error rather than an empty list.
+            if response.keys.get("Message") != NO_CONTACTS:
+                raise AmiError(f"{SHOW_CONTACTS} refused: {response.keys.get('Message', '')}")
+        elif not self._list_done.wait(SYNC_TIMEOUT_S):
+            raise AmiError("Asterisk did not finish listing contacts")
+        for seat in sorted(self.seats):
+            self.presence.set_registered(seat, seat in self._listed)
+        self.synced.set()
+        event(log, "ami.synced", registered=sorted(self._listed & self.seats))
+
+    def on_event(self, event: Any, **_: Any) -> None:
+        keys: dict[str, str] = event.keys
+        if event.name == "ContactList" and keys.get("ActionID") == "hotline-sync":
+            if registered_from(keys.get("Status", "")):
+                self._listed.add(aor_of(keys.get("ObjectName", "")))
+        elif event.name == "ContactListComplete" and keys.get("ActionID") == "hotline-sync":
+            self._list_done.set()
+        elif event.name == "ContactStatus":
+            self.on_contact_status(keys.get("AOR", ""), keys.get("ContactStatus", ""))
+
+    def on_contact_status(self, aor: str, status: str) -> None:
+        registered = registered_from(status)
+        if aor in self.seats and registered is not None:
+            self.presence.set_registered(aor, registered)
+            event(log, "ami.seat_registration", seat=aor, registered=registered, status=status)

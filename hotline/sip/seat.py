@@ -1,0 +1,57 @@
+"""SIPp scenarios for a seat's softphone: register with digest auth, answer calls, unregister."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SeatPhone:
+    seat: str
+    password: str
+    contact_port: int  # where the seat's answering SIPp listens
+    expires_s: int = 300
+    registered_ms: int = 10_000  # how long to stay registered before unregistering
+
+    def __post_init__(self) -> None:
+        for value in (self.seat, self.password):
+            if not value.isalnum():
+                raise ValueError("seat and password must be letters and digits")
+
+
+def _register(phone: SeatPhone, cseq: int, expires: int, auth: bool) -> str:
+    credentials = (
+        f"[authentication username={phone.seat} password={phone.password}]\n" if auth else ""
+    )
+    return f"""<send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{phone.seat}@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:{phone.seat}@[remote_ip]>
+Call-ID: [call_id]
+CSeq: {cseq} REGISTER
+Contact: <sip:{phone.seat}@[local_ip]:{phone.contact_port}>
+{credentials}Expires: {expires}
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>"""
+
+
+def registration_scenario(phone: SeatPhone) -> str:
+    """Register (answering the 401 challenge), stay registered, then unregister."""
+    return "\n".join(
+        [
+            '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="seat registration">',
+            _register(phone, 1, phone.expires_s, auth=False),
+            '<recv response="401" auth="true"/>',
+            _register(phone, 2, phone.expires_s, auth=True),
+            '<recv response="200"/>',
+            f'<pause milliseconds="{phone.registered_ms}"/>',
+            _register(phone, 3, 0, auth=False),
+            '<recv response="401" auth="true"/>',
+            _register(phone, 4, 0, auth=True),
+            '<recv response="200"/>',
+            "</scenario>",
+        ]
+    )

@@ -32,6 +32,16 @@ def agi_daemon(settings: Settings) -> Daemon:
     )
 
 
+def web_daemon(settings: Settings) -> Daemon:
+    return Daemon(
+        name="back office",
+        argv=(sys.executable, "-m", "hotline.cli", "web"),
+        pid_file=settings.var_dir / "run" / "web.pid",
+        log_file=settings.var_dir / "log" / "web.log",
+        port=(settings.web_host, settings.web_port),
+    )
+
+
 def ami_daemon(settings: Settings) -> Daemon:
     return Daemon(
         name="AMI listener",
@@ -82,11 +92,15 @@ def up(settings: Settings) -> list[str]:
     pid = agi_daemon(settings).start()
     notes.append(f"FastAGI server on {settings.agi_host}:{settings.agi_port} (pid {pid})")
     notes.append(f"AMI listener (pid {ami_daemon(settings).start(ready_s=1)})")
+    pid = web_daemon(settings).start(ready_s=60)
+    notes.append(f"back office on http://{settings.web_host}:{settings.web_port}/ (pid {pid})")
     return notes
 
 
 def down(settings: Settings) -> list[str]:
     notes = []
+    if web_daemon(settings).stop():
+        notes.append("back office stopped")
     if ami_daemon(settings).stop():
         notes.append("AMI listener stopped")
     if agi_daemon(settings).stop():
@@ -103,6 +117,7 @@ def status(settings: Settings) -> list[Component]:
     pbx = bootstrap.pbx(settings).status()
     agi = agi_daemon(settings).pid()
     listener = ami_daemon(settings).pid()
+    web = web_daemon(settings).pid()
     return [
         Component("redis", port_open(host, port), f"{host}:{port}"),
         Component("asterisk", pbx.running, pbx.version.split(" built")[0] if pbx.running else ""),
@@ -112,4 +127,9 @@ def status(settings: Settings) -> list[Component]:
             f"{settings.agi_host}:{settings.agi_port}",
         ),
         Component("ami", listener is not None, f"pid {listener}" if listener else ""),
+        Component(
+            "web",
+            web is not None and port_open(settings.web_host, settings.web_port),
+            f"http://{settings.web_host}:{settings.web_port}/",
+        ),
     ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from hotline.commands import agi, ami, asterisk, call, flow, stack
+from hotline.commands import agi, ami, asterisk, call, flow, stack, web
 
-GROUPS = (asterisk, agi, ami, call, flow, stack)
+GROUPS = (asterisk, agi, ami, call, flow, stack, web)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

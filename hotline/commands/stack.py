@@ -23,6 +23,8 @@ def _up(_: argparse.Namespace) -> int:
         f"at sip:{settings.sip_bind}:{settings.sip_port}."
         f"\n  Try it:   hotline call {settings.hotline_number} --keys 1"
         f"\n  Seats:    SIP accounts and passwords in {settings.var_dir / 'secrets.json'}"
+        f"\n  Back office API: http://{settings.web_host}:{settings.web_port}/docs"
+        "\n            (demo accounts: hotline backoffice seed-demo)"
         f"\n  Logs:     {settings.var_dir / 'log'}"
         "\n  Stop:     hotline down"
     )

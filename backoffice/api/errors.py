@@ -1,0 +1,69 @@
+"""Every refusal as JSON {"detail": ...} with its 4xx status; domain messages pass through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from backoffice.domain.lifecycle import IllegalTransition, NotAllowed
+from backoffice.errors import BackofficeError, TooManyAttempts, Unauthorized
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Unprocessable(BaseModel):
+    """FastAPI's list of field errors, or one sentence when the request names something that
+    does not fit (an org unit that does not exist, a field the action does not take)."""
+
+    detail: str | list[FieldError]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": model, "description": text}
+    for status, model, text in (
+        (401, ErrorDetail, "not signed in"),
+        (403, ErrorDetail, "the role may not do this"),
+        (404, ErrorDetail, "no such record, or not visible to this user"),
+        (409, ErrorDetail, "the record's state does not allow it, or it changed meanwhile"),
+        (422, Unprocessable, "the request is malformed or names something that does not fit"),
+    )
+}
+
+
+def _reply(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status, headers=headers)
+
+
+async def _backoffice_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BackofficeError)
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(int(exc.retry_after_s) + 1)
+    return _reply(exc.status_code, str(exc), headers)
+
+
+async def _not_allowed(_request: Request, exc: Exception) -> JSONResponse:
+    return _reply(403, str(exc))
+
+
+async def _illegal_transition(_request: Request, exc: Exception) -> JSONResponse:
+    return _reply(409, str(exc))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(BackofficeError, _backoffice_error)
+    app.add_exception_handler(NotAllowed, _not_allowed)
+    app.add_exception_handler(IllegalTransition, _illegal_transition)

@@ -1,0 +1,10 @@
+"""One router per resource, gathered under /api/v1."""
+
+from fastapi import APIRouter
+
+from backoffice.api.errors import ERROR_RESPONSES
+from backoffice.api.routes import audit_log, auth, org_units, public, users, work_orders
+
+api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+for module in (auth, users, org_units, work_orders, public, audit_log):
+    api_router.include_router(module.router)

@@ -1,0 +1,81 @@
+"""The back-office web application, built from settings by `create_app` (nothing at import)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from backoffice.api import errors
+from backoffice.api.routes import api_router
+from backoffice.api.state import Backoffice
+from backoffice.ratelimit import SlidingWindowLimiter
+from backoffice.services.work_orders import WorkOrderConfig
+from hotline.db import make_engine
+from hotline.settings import Settings
+
+SECRET_FILE = "backoffice-secret.key"
+
+
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, secret_key: bytes | None = None
+) -> FastAPI:
+    """The app with its own engine (or the one given, which the caller then owns).
+
+    The schema is not touched here: run `python -m backoffice migrate` (or
+    `backoffice.db.upgrade`) first, as a deploy step rather than on every start.
+    """
+    owns_engine = engine is None
+    state = Backoffice(
+        settings=settings,
+        engine=engine if engine is not None else make_engine(settings),
+        secret_key=secret_key or load_secret_key(settings.var_dir),
+        login_limiter=SlidingWindowLimiter(limit=5, window_s=300),
+        web_form_limiter=SlidingWindowLimiter(limit=5, window_s=600),
+        orders=WorkOrderConfig(tz=settings.timezone),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="Hotline back office",
+        version="1",
+        summary="Work orders of a worker-service hotline, from call to return visit.",
+        lifespan=lifespan,
+    )
+    app.state.backoffice = state
+    errors.install(app)
+    app.include_router(api_router)
+    return app
+
+
+def load_secret_key(var_dir: Path) -> bytes:
+    """The key that signs session cookies: generated once, kept beside the other secrets."""
+    path = var_dir / SECRET_FILE
+    if not path.exists():
+        _create_secret(path)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def _create_secret(path: Path) -> None:
+    # Written aside and linked into place: two workers starting together agree on one key.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_bytes(32).hex())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()

@@ -1,0 +1,1 @@
+"""Use cases of the back office: routes call these, these call the domain and the database."""

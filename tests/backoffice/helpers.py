@@ -1,0 +1,50 @@
+"""Small helpers the back-office tests share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from backoffice.identifiers import credit_code_check_char
+from backoffice.models import User
+
+API = "/api/v1"
+LOUDI_MOBILE = "13873801234"  # geocodes to 湖南省娄底市
+CHANGSHA_MOBILE = "13787001234"  # 湖南省长沙市
+BEIJING_MOBILE = "13800138000"  # 北京市
+
+
+def credit_code(first17: str = "91431300MA4L00001") -> str:
+    return first17 + credit_code_check_char(first17)
+
+
+def create(client: TestClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
+    body = {"caller_phone": LOUDI_MOBILE, "category": "wage_arrears", "summary": "欠薪", **fields}
+    response = client.post(f"{API}/work-orders", headers=headers, json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def act(
+    client: TestClient, headers: dict[str, str], order_id: int, action: str, **body: Any
+) -> httpx.Response:
+    response: httpx.Response = client.post(
+        f"{API}/work-orders/{order_id}/actions/{action}", headers=headers, json=body
+    )
+    return response
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    """The JSON body of a response that must have ``status``."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def user(session: Session, username: str) -> User:
+    found = session.exec(select(User).where(User.username == username)).first()
+    assert found is not None
+    return found

@@ -46,6 +46,41 @@ class AgentEndpoint:
 
 
 @dataclass(frozen=True)
+class NativeMenu:
+    """The default flow's opening menus as plain dialplan (Background/WaitExten).
+
+    For benchmarks/ivr_load.py only: it measures the FastAGI IVR against the same menu run by
+    Asterisk alone. `prompts` maps "prompt_id.language" to an audio path without extension:
+    welcome.<default_language>, choose_language.<each of languages>, and main_menu, invalid_key
+    and no_key in each language. Keys of `menu_keys` lead to `hotline-queue,<queue>` like the
+    IVR's queue handoff; after `menu_tries` invalid or missing keys the call goes to `exit_queue`.
+    """
+
+    number: str
+    prompts: Mapping[str, str]
+    languages: tuple[str, ...] = ("zh", "en")
+    default_language: str = "zh"
+    language_keys: Mapping[str, str] = field(default_factory=lambda: {"1": "zh", "2": "en"})
+    language_timeout_s: int = 3
+    menu_keys: Mapping[str, str] = field(default_factory=dict)
+    menu_timeout_s: int = 5
+    menu_tries: int = 3
+    exit_queue: str = "operator"
+
+    def required_prompts(self) -> list[str]:
+        return [
+            f"welcome.{self.default_language}",
+            *(f"choose_language.{lang}" for lang in self.languages),
+            *(f"{p}.{lang}" for lang in self.languages for p in _NATIVE_MENU_PROMPTS),
+        ]
+
+
+_NATIVE_MENU_PROMPTS = ("main_menu", "invalid_key", "no_key")
+_NATIVE_KEY = re.compile(r"^[0-9*#]$")
+_NATIVE_NAME = re.compile(r"^[a-z][a-z_]{0,31}$")
+
+
+@dataclass(frozen=True)
 class PbxContext:
     hotline_number: str
     sip_bind: str
@@ -63,6 +98,8 @@ class PbxContext:
     fallback_prompt: str = ""
     agents: tuple[AgentEndpoint, ...] = ()
     directories: Mapping[str, str] = field(default_factory=dict)
+    # Benchmarks only: the menu as plain dialplan, reached by its own number.
+    native_menu: NativeMenu | None = None
 
 
 class UnsafeConfigValue(ValueError):
@@ -109,3 +146,40 @@ def _check_safe(ctx: PbxContext) -> None:
             raise UnsafeConfigValue(f"{what} has characters Asterisk config can't hold: {value!r}")
     if ctx.fallback not in ("queue", "message"):
         raise UnsafeConfigValue(f"fallback must be 'queue' or 'message', not {ctx.fallback!r}")
+    if ctx.native_menu is not None:
+        _check_native_menu(ctx.native_menu, ctx.hotline_number)
+
+
+def _check_native_menu(menu: NativeMenu, hotline_number: str) -> None:
+    if not menu.number.isascii() or not menu.number.isdigit() or menu.number == hotline_number:
+        raise UnsafeConfigValue(
+            f"native menu number must be digits other than the hotline number: {menu.number!r}"
+        )
+    missing = [key for key in menu.required_prompts() if key not in menu.prompts]
+    if missing:
+        raise UnsafeConfigValue(f"native menu is missing prompts: {', '.join(missing)}")
+    for key, path in menu.prompts.items():
+        if not path or not _SAFE.match(path):
+            raise UnsafeConfigValue(f"native menu prompt {key} has an unsafe path: {path!r}")
+    names = [
+        menu.default_language,
+        *menu.languages,
+        *menu.language_keys.values(),
+        *menu.menu_keys.values(),
+        menu.exit_queue,
+    ]
+    for name in names:
+        if not _NATIVE_NAME.match(name):
+            raise UnsafeConfigValue(f"native menu name must be a-z and '_': {name!r}")
+    if not set(menu.language_keys.values()) | {menu.default_language} <= set(menu.languages):
+        raise UnsafeConfigValue("native menu offers a language it has no prompts for")
+    for key in (*menu.language_keys, *menu.menu_keys):
+        if not _NATIVE_KEY.match(key):
+            raise UnsafeConfigValue(f"native menu key must be one DTMF key: {key!r}")
+    for what, value in (
+        ("language_timeout_s", menu.language_timeout_s),
+        ("menu_timeout_s", menu.menu_timeout_s),
+        ("menu_tries", menu.menu_tries),
+    ):
+        if not isinstance(value, int) or not 1 <= value <= 120:
+            raise UnsafeConfigValue(f"native menu {what} must be 1-120: {value!r}")

@@ -371,7 +371,10 @@ class CallIndex:
         return _Bucket.for_call(call, rules_for(self._rules_by_queue, call.queue))
 
     def _reorder(
-        self, key: _BucketKey, bucket: _Bucket, change: Callable[[WaitingCall], None],
+        self,
+        key: _BucketKey,
+        bucket: _Bucket,
+        change: Callable[[WaitingCall], None],
         call: WaitingCall,
     ) -> None:
         before = bucket.head()
@@ -440,4 +443,3 @@ class Router:
             for _, agent in pairs:
                 self.agents.put(agent)
         return pairs
-

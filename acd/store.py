@@ -331,13 +331,20 @@ def skills_json(skills: Mapping[str, int]) -> str:
 
 
 def _profile_json(agent: Agent) -> str:
-    return json.dumps({"role": agent.role.value, "skills": dict(sorted(agent.skills.items()))},
-                      separators=(",", ":"))
+    return json.dumps(
+        {"role": agent.role.value, "skills": dict(sorted(agent.skills.items()))},
+        separators=(",", ":"),
+    )
 
 
 def _routing_json(call: WaitingCall) -> str:
-    fields = [call.queue, dict(sorted(call.required.items())), call.priority, call.language,
-              call.enqueued_at]
+    fields = [
+        call.queue,
+        dict(sorted(call.required.items())),
+        call.priority,
+        call.language,
+        call.enqueued_at,
+    ]
     return json.dumps(fields, separators=(",", ":"))
 
 
@@ -356,8 +363,14 @@ def _agent_from(agent_id: str, h: Mapping[str, str]) -> Agent:
 def _free_seat_from(agent_id: str, idle_since: float, profile: str) -> Agent:
     # Listed in a free-seat index means available and registered; the script re-checks.
     fields = json.loads(profile)
-    return Agent(agent_id, Role(fields["role"]), fields["skills"], AgentState.AVAILABLE,
-                 idle_since, registered=True)
+    return Agent(
+        agent_id,
+        Role(fields["role"]),
+        fields["skills"],
+        AgentState.AVAILABLE,
+        idle_since,
+        registered=True,
+    )
 
 
 def _queued_from(call_id: str, h: Mapping[str, str]) -> QueuedCall:
@@ -424,8 +437,9 @@ class AcdStore:
         self._enqueue = client.register_script(ENQUEUE_LUA)
 
     @classmethod
-    def from_url(cls, url: str, rules_by_queue: Mapping[str, QueueRules] | None = None,
-                 **options: Any) -> AcdStore:
+    def from_url(
+        cls, url: str, rules_by_queue: Mapping[str, QueueRules] | None = None, **options: Any
+    ) -> AcdStore:
         return cls(connect(url), rules_by_queue, **options)
 
     @property
@@ -460,8 +474,9 @@ class AcdStore:
     def _now(self) -> str:
         return repr(float(self._clock()))
 
-    def _retrying(self, script: Callable[..., Any], prepare: Callable[[], Prepared | Result]
-                  ) -> Result:
+    def _retrying(
+        self, script: Callable[..., Any], prepare: Callable[[], Prepared | Result]
+    ) -> Result:
         """Run a script on a fresh read until what was read still holds (bounded)."""
         result = Result(False, Refusal.STALE)
         for _ in range(self._max_attempts):
@@ -480,14 +495,23 @@ class AcdStore:
 
     def _skill_keys(self, raw_skills: str) -> list[str]:
         levels: dict[str, int] = json.loads(raw_skills or "{}")
-        return [self._k.available_with(s, lv) for s, top in levels.items()
-                for lv in range(MIN_LEVEL, top + 1)]
+        return [
+            self._k.available_with(s, lv)
+            for s, top in levels.items()
+            for lv in range(MIN_LEVEL, top + 1)
+        ]
 
-    def _call_prepared(self, agent_id: str, raw_skills: str, call_id: str, queue: str,
-                       *extra: Any) -> Prepared:
+    def _call_prepared(
+        self, agent_id: str, raw_skills: str, call_id: str, queue: str, *extra: Any
+    ) -> Prepared:
         keys, args = self._seat_head(agent_id, raw_skills)
-        keys += [self._k.call(call_id), self._k.queue(queue), self._k.offer(call_id),
-                 self._k.routing(), *self._skill_keys(raw_skills)]
+        keys += [
+            self._k.call(call_id),
+            self._k.queue(queue),
+            self._k.offer(call_id),
+            self._k.routing(),
+            *self._skill_keys(raw_skills),
+        ]
         return keys, [*args, call_id, queue, *extra]
 
     def _read_pair(self, call_id: str, agent_id: str) -> tuple[str | None, str | None]:
@@ -522,9 +546,15 @@ class AcdStore:
         keys, args = self._seat_head(agent.id, current)
         old, new = self._skill_keys(current), self._skill_keys(skills_json(agent.skills))
         keys += [self._k.profiles(), *old, *new]
-        args += [len(old), agent.role.value, skills_json(agent.skills),
-                 "1" if agent.registered else "0", agent.state.value, repr(agent.idle_since),
-                 _profile_json(agent)]
+        args += [
+            len(old),
+            agent.role.value,
+            skills_json(agent.skills),
+            "1" if agent.registered else "0",
+            agent.state.value,
+            repr(agent.idle_since),
+            _profile_json(agent),
+        ]
         return keys, args
 
     def set_state(self, agent_id: str, state: AgentState, reason: str | None = None) -> Result:
@@ -558,8 +588,11 @@ class AcdStore:
 
     def _free_seats(self, entries: Scored) -> list[Agent]:
         profiles = self._hmget(self._k.profiles(), [agent_id for agent_id, _ in entries])
-        return [_free_seat_from(agent_id, idle, profile)
-                for (agent_id, idle), profile in zip(entries, profiles, strict=True) if profile]
+        return [
+            _free_seat_from(agent_id, idle, profile)
+            for (agent_id, idle), profile in zip(entries, profiles, strict=True)
+            if profile
+        ]
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -569,15 +602,32 @@ class AcdStore:
         call = replace(call, enqueued_at=at_us / 1_000_000)
         member, score = queue_member(at_us, call.call_id), queue_score(call.priority)
         fields: dict[str, str | int] = {
-            "queue": call.queue, "required": skills_json(call.required),
-            "priority": call.priority, "language": call.language or "",
-            "enqueued_at": repr(call.enqueued_at), "member": member, "score": score,
-            "status": CallStatus.WAITING.value, "agent": "", "offered_at": "",
+            "queue": call.queue,
+            "required": skills_json(call.required),
+            "priority": call.priority,
+            "language": call.language or "",
+            "enqueued_at": repr(call.enqueued_at),
+            "member": member,
+            "score": score,
+            "status": CallStatus.WAITING.value,
+            "agent": "",
+            "offered_at": "",
         }
-        keys = [self._k.call(call.call_id), self._k.queue(call.queue), self._k.queues(),
-                self._k.events(), self._k.routing()]
-        args: list[str | int] = [call.queue, score, member, self._events_maxlen, call.call_id,
-                                 _routing_json(call)]
+        keys = [
+            self._k.call(call.call_id),
+            self._k.queue(call.queue),
+            self._k.queues(),
+            self._k.events(),
+            self._k.routing(),
+        ]
+        args: list[str | int] = [
+            call.queue,
+            score,
+            member,
+            self._events_maxlen,
+            call.call_id,
+            _routing_json(call),
+        ]
         args += [item for pair in fields.items() for item in pair]
         return _result(self._enqueue(keys=keys, args=args))
 
@@ -626,8 +676,9 @@ class AcdStore:
 
     def _assign_known(self, call: WaitingCall, agent: Agent) -> Result:
         # The chooser just read both; skip the re-read unless the script says it's stale.
-        keys, args = self._call_prepared(agent.id, skills_json(agent.skills), call.call_id,
-                                         call.queue, self._offer_ttl_ms)
+        keys, args = self._call_prepared(
+            agent.id, skills_json(agent.skills), call.call_id, call.queue, self._offer_ttl_ms
+        )
         result = _result(self._assign(keys=keys, args=args))
         return self.assign(call.call_id, agent.id) if result.reason == Refusal.STALE else result
 
@@ -713,8 +764,9 @@ class AcdStore:
             start, size = start + size, _next_page(size)
             page = self._scored(index, start, start + size - 1)
 
-    def _narrowest_index(self, call: WaitingCall, rules: QueueRules, now: float
-                         ) -> tuple[str, Scored]:
+    def _narrowest_index(
+        self, call: WaitingCall, rules: QueueRules, now: float
+    ) -> tuple[str, Scored]:
         """The smallest free-seat index every candidate must be in, with its first page."""
         needs = dict(requirement_at(call, rules, now))
         if call.language is not None:

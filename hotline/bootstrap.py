@@ -18,9 +18,11 @@ def pbx(settings: Settings, *, build: bool = False) -> Pbx:
 
 def database(settings: Settings) -> Engine:
     """The engine with every table the hotline's models declare."""
+    # Importing the modules registers their tables.
+    import acd.seats  # noqa: F401
     import ivr.callrecord
     import ivr.flowstore
-    import ivr.handoffs  # noqa: F401  (registers their tables)
+    import ivr.handoffs  # noqa: F401
 
     engine = db.make_engine(settings)
     db.create_tables(engine)

@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     agi_max_calls: int = Field(default=1000, ge=1, le=20000)
     agi_drain_seconds: float = Field(default=30.0, ge=0)
 
+    # ACD: how long a seat rings before the call is offered again, and its wrap-up time.
+    acd_ring_timeout_seconds: int = Field(default=20, ge=5, le=120)
+    acd_wrap_up_seconds: float = Field(default=15.0, ge=0, le=600)
+    acd_max_wait_seconds: float = Field(default=600.0, ge=10)
+
+    # Speech: a Vosk model folder per language, e.g. {"zh": "/srv/vosk-model-small-cn-0.22"}.
+    vosk_models: dict[str, Path] = Field(default_factory=dict)
+    speech_language: str = Field(default="zh", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    speech_rules: Path | None = None  # None: the shipped hotline/speech/rules/default.yaml
+
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8000, ge=1, le=65535)
 

@@ -11,17 +11,21 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from redis import RedisError
 from sqlalchemy.engine import Engine
 
+from acd import seats
+from acd.store import AcdStore
 from hotline.logs import event
 from hotline.settings import Settings
 from ivr import callrecord
 from ivr import channel_vars as cv
+from ivr.acd_queue import ANSWERED_ROUTE, AcdQueue, QueuePolicy, WrapUp, seat_answered
 from ivr.callrecord import CallRecord
 from ivr.fastagi import AgiCall, Handler
 from ivr.flow import Flow, FlowRun, Prompt, load_flow
 from ivr.flowstore import ActiveFlowCache
-from ivr.handoffs import callback_booker, message_recorder, to_operator, to_queue
+from ivr.handoffs import callback_booker, message_recorder, to_operator
 from ivr.prompts import PromptMissing, PromptText, render_prompts, resolve
 from ivr.session import CallSession, HandoffHandler, SessionEnd
 
@@ -57,6 +61,7 @@ class IvrService:
     flows: ActiveFlowCache[Flow]
     flow_id: str
     audio: TtsPromptAudio
+    acd: AcdStore
     handoffs: dict[str, HandoffHandler]
     clock: Callable[[], datetime]
 
@@ -111,14 +116,24 @@ def service_clock(settings: Settings) -> Callable[[], datetime]:
     return lambda: datetime.now(zone)
 
 
-def build_ivr(settings: Settings, engine: Engine) -> IvrService:
+def build_acd_queue(settings: Settings, store: AcdStore) -> AcdQueue:
+    wrap_up = WrapUp(store, seconds=lambda _queue: settings.acd_wrap_up_seconds)
+    policy = QueuePolicy(
+        ring_timeout_s=settings.acd_ring_timeout_seconds, max_wait_s=settings.acd_max_wait_seconds
+    )
+    return AcdQueue(store, settings.recordings_dir, wrap_up, policy)
+
+
+def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None) -> IvrService:
+    store = store or AcdStore.from_url(settings.redis_url)
     return IvrService(
         engine=engine,
         flows=ActiveFlowCache(engine, load_flow),
         flow_id=settings.ivr_flow,
         audio=TtsPromptAudio(settings.recordings_dir),
+        acd=store,
         handoffs={
-            "queue": to_queue,
+            "queue": build_acd_queue(settings, store),
             "message": message_recorder(settings.recordings_dir),
             "callback": callback_booker(engine),
         },
@@ -127,4 +142,13 @@ def build_ivr(settings: Settings, engine: Engine) -> IvrService:
 
 
 def routes(service: IvrService) -> dict[str, Handler]:
-    return {"ivr": service.handle}
+    return {"ivr": service.handle, ANSWERED_ROUTE: seat_answered(service.acd)}
+
+
+def prepare_seats(engine: Engine, store: AcdStore) -> None:
+    """Demo seats on a fresh install; every configured seat mirrored to the ACD."""
+    seats.seed_demo_seats(engine)
+    try:
+        seats.mirror(store, seats.seats(engine))
+    except RedisError as exc:
+        event(log, "acd.down", level=logging.ERROR, error=str(exc))

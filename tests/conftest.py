@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import RedisError
 
 from hotline import bootstrap
 from hotline.pbx.runner import Pbx
 from hotline.settings import Settings, load_settings
 from hotline.sip.caller import free_port
-from ivr.app import IvrService, build_ivr, routes
+from ivr.app import IvrService, build_ivr, prepare_seats, routes
 from ivr.fastagi import FastAgiServer
 from ivr.publishing import ensure_flow
 
@@ -48,6 +49,10 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         rtp_port_start=21000,
         rtp_port_end=21999,
         asterisk_instance=f"test{os.getpid()}",
+        # The test hotline's ACD lives in its own Redis database, emptied at the start.
+        redis_url=os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/13"),
+        acd_wrap_up_seconds=2,
+        acd_ring_timeout_seconds=8,
     )
 
 
@@ -72,7 +77,13 @@ def ivr_service(stack_settings: Settings) -> IvrService:
     need(shutil.which("espeak-ng") is not None, "espeak-ng (apt-get install espeak-ng sox)")
     engine = bootstrap.database(stack_settings)
     ensure_flow(engine, stack_settings.recordings_dir, stack_settings.ivr_flow)
-    return build_ivr(stack_settings, engine)
+    service = build_ivr(stack_settings, engine)
+    try:
+        service.acd.purge()
+        prepare_seats(engine, service.acd)
+    except RedisError as exc:
+        need(False, f"Redis at {stack_settings.redis_url} ({exc})")
+    return service
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import threading
 
 from hotline import bootstrap, logs
 from hotline.settings import load_settings
-from ivr.app import build_ivr, routes
+from ivr.app import build_ivr, prepare_seats, routes
 from ivr.fastagi import FastAgiServer
 from ivr.publishing import ensure_flow
 
@@ -23,8 +23,10 @@ def _run(_: argparse.Namespace) -> int:
     logs.configure(settings.log_level)
     engine = bootstrap.database(settings)
     ensure_flow(engine, settings.recordings_dir, settings.ivr_flow)
+    service = build_ivr(settings, engine)
+    prepare_seats(engine, service.acd)
     server = FastAgiServer(
-        routes(build_ivr(settings, engine)),
+        routes(service),
         host=settings.agi_host,
         port=settings.agi_port,
         max_calls=settings.agi_max_calls,

@@ -55,3 +55,49 @@ def registration_scenario(phone: SeatPhone) -> str:
             "</scenario>",
         ]
     )
+
+
+def answering_scenario(ring_ms: int = 500, answer: bool = True) -> str:
+    """A softphone that rings, then answers and talks until the caller hangs up, or never
+    answers and takes the CANCEL."""
+    ringing = "<send><![CDATA[\n" + _response("180 Ringing") + "]]></send>"
+    if not answer:
+        cancel = "<send><![CDATA[\n" + _response("200 OK") + "]]></send>"
+        return "\n".join([_ANSWER_HEAD, ringing, '<recv request="CANCEL"/>', cancel, "</scenario>"])
+    return "\n".join(
+        [
+            _ANSWER_HEAD,
+            ringing,
+            f'<pause milliseconds="{ring_ms}"/>',
+            '<send retrans="500"><![CDATA[\n' + _response("200 OK", _SDP) + "]]></send>",
+            '<recv request="ACK" crlf="true"/>',
+            '<recv request="BYE"/>',
+            "<send><![CDATA[\n" + _response("200 OK") + "]]></send>",
+            "</scenario>",
+        ]
+    )
+
+
+def _response(code: str, body: str = "") -> str:
+    return (
+        f"SIP/2.0 {code}\n[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]SIPpTag01[call_number]\n"
+        "[last_Call-ID:]\n[last_CSeq:]\n"
+        "Contact: <sip:[local_ip]:[local_port];transport=[transport]>\n"
+        f"Content-Type: application/sdp\nContent-Length: [len]\n\n{body}"
+    )
+
+
+_ANSWER_HEAD = (
+    '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="seat softphone">\n'
+    '<recv request="INVITE" crlf="true"/>'
+)
+
+_SDP = """v=0
+o=seat 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+"""

@@ -67,3 +67,8 @@ def steps(result: CallResult) -> list[tuple[str, str | None, str | None]]:
 
 def nodes(result: CallResult) -> list[str]:
     return [node for node, _, _ in steps(result)]
+
+
+def acd_events(ivr: IvrService, call_id: str) -> list[str]:
+    """What the ACD did with this call: enqueue, offer, release, finish, abandon."""
+    return [fields["type"] for _, fields in ivr.acd.events() if fields.get("call") == call_id]

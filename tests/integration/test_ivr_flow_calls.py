@@ -16,7 +16,7 @@ from ivr import flowstore
 from ivr.app import IvrService
 from ivr.handoffs import CallbackRequest
 from ivr.publishing import packaged_flow_text, publish_flow
-from tests.integration.calls import Dialer, nodes, steps
+from tests.integration.calls import Dialer, acd_events, nodes, steps
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -63,8 +63,15 @@ def test_each_main_menu_choice_reaches_its_destination(dialer: Dialer, ivr_clock
     assert ("order_number", "1", "confirmed") in order
     # No work-order adapter yet: the status lookup hands the caller to an operator.
     assert "order_lookup" in nodes(results["order"])
-    for result in results.values():
-        assert result.record is not None and result.record["result"] == "queue"
+    # Nobody is ready in this test: each caller waits in the ACD's queue until hanging up,
+    # except the order lookup, which has no adapter yet and goes to Asterisk's queue.
+    for name, result in results.items():
+        assert result.record is not None
+        events = acd_events(dialer.ivr, result.record["uniqueid"])
+        if name == "order":
+            assert result.record["result"] == "queue" and events == []
+        else:
+            assert events == ["enqueue", "abandon"], (name, events)
 
 
 def test_invalid_then_timeout_then_exit_goes_to_an_operator(dialer: Dialer) -> None:

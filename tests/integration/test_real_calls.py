@@ -10,7 +10,7 @@ import pytest
 
 from hotline.pbx.runner import Pbx
 from ivr.fastagi import FastAgiServer
-from tests.integration.calls import Dialer, nodes, steps
+from tests.integration.calls import Dialer, acd_events, nodes, steps
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -26,7 +26,8 @@ def test_call_reaches_ivr_hears_prompt_and_keys_arrive(dialer: Dialer, dtmf: str
     main = [s for s in path if s[0] == "main_menu"]
     assert main and main[0][1] == "2"
     assert nodes(result)[-1] == "wage_arrears_queue"
-    assert result.record is not None and result.record["result"] == "queue"
+    assert result.record is not None
+    assert acd_events(dialer.ivr, result.record["uniqueid"]) == ["enqueue", "abandon"]
 
 
 def test_caller_hanging_up_mid_prompt_is_a_clean_hangup(

@@ -22,33 +22,31 @@ class Component:
     detail: str
 
 
-def agi_daemon(settings: Settings) -> Daemon:
+def _hotline_daemon(
+    settings: Settings, name: str, command: str, port: tuple[str, int] | None = None
+) -> Daemon:
+    """A `hotline COMMAND` running in the background, with its pid file and log under var/."""
     return Daemon(
-        name="FastAGI server",
-        argv=(sys.executable, "-m", "hotline.cli", "agi"),
-        pid_file=settings.var_dir / "run" / "agi.pid",
-        log_file=settings.var_dir / "log" / "agi.log",
-        port=(settings.agi_host, settings.agi_port),
+        name=name,
+        argv=(sys.executable, "-m", "hotline.cli", command),
+        pid_file=settings.var_dir / "run" / f"{command}.pid",
+        log_file=settings.var_dir / "log" / f"{command}.log",
+        port=port,
+    )
+
+
+def agi_daemon(settings: Settings) -> Daemon:
+    return _hotline_daemon(
+        settings, "FastAGI server", "agi", (settings.agi_host, settings.agi_port)
     )
 
 
 def web_daemon(settings: Settings) -> Daemon:
-    return Daemon(
-        name="back office",
-        argv=(sys.executable, "-m", "hotline.cli", "web"),
-        pid_file=settings.var_dir / "run" / "web.pid",
-        log_file=settings.var_dir / "log" / "web.log",
-        port=(settings.web_host, settings.web_port),
-    )
+    return _hotline_daemon(settings, "back office", "web", (settings.web_host, settings.web_port))
 
 
 def ami_daemon(settings: Settings) -> Daemon:
-    return Daemon(
-        name="AMI listener",
-        argv=(sys.executable, "-m", "hotline.cli", "ami"),
-        pid_file=settings.var_dir / "run" / "ami.pid",
-        log_file=settings.var_dir / "log" / "ami.log",
-    )
+    return _hotline_daemon(settings, "AMI listener", "ami")
 
 
 def redis_address(settings: Settings) -> tuple[str, int]:

@@ -41,18 +41,7 @@ def login(host: str, port: int, user: str, secret: str, timeout: float = 5) -> A
 def ami_session(
     host: str, port: int, user: str, secret: str, timeout: float = 5
 ) -> Iterator[AMIClient]:
-    client = AMIClient(address=host, port=port, timeout=timeout)
-    try:
-        response = client.login(username=user, secret=secret).response
-    except OSError as exc:
-        raise AmiError(
-            f"AMI at {host}:{port} is not reachable ({exc}): is Asterisk running?"
-        ) from None
-    if response is None or response.is_error():
-        client.disconnect()
-        raise AmiError(
-            f"AMI login as {user!r} failed: re-render the config (hotline asterisk render)"
-        )
+    client = login(host, port, user, secret, timeout)
     try:
         yield client
     finally:

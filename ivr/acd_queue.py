@@ -80,8 +80,10 @@ class AcdQueue:
             self.store.try_match_call(waiting.call_id)
             return self._wait(call, waiting)
         except ChannelGone:
-            self.store.remove_call(waiting.call_id)
-            event(log, "acd.abandoned", uniqueid=call.uniqueid, queue=waiting.queue)
+            # A caller who hung up after talking was already finished; only waiting or ringing
+            # callers are abandoned.
+            if self.store.remove_call(waiting.call_id):
+                event(log, "acd.abandoned", uniqueid=call.uniqueid, queue=waiting.queue)
             raise
         except RedisError as exc:
             # The ACD is down: Asterisk's own queue still rings every seat; nobody is lost.

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from hotline.errors import HotlineError
+from hotline.tools import ToolTimedOut, failure_reason, run_tool
 
 DEFAULT_VOICES: Mapping[str, str] = MappingProxyType({"zh": "cmn", "en": "en", "ko": "ko"})
 # Bump when the rendering pipeline changes so every cached file is rendered again.
@@ -297,12 +297,8 @@ def _require(tool: str, install: str) -> str:
 
 def _run(cmd: list[str], name: str, stdin: bytes | None = None) -> None:
     try:
-        done = subprocess.run(
-            cmd, input=stdin, capture_output=True, timeout=TOOL_TIMEOUT_SECONDS, check=False
-        )
-    except subprocess.TimeoutExpired:
+        done = run_tool(cmd, TOOL_TIMEOUT_SECONDS, stdin)
+    except ToolTimedOut:
         raise PromptError(f"{name} took over {TOOL_TIMEOUT_SECONDS} s") from None
     if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {done.returncode}"
-        raise PromptError(f"{name} failed: {reason}")
+        raise PromptError(f"{name} failed: {failure_reason(done)}")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 from hotline.errors import ConfigError
 from hotline.speech.errors import AudioUnreadable
+from hotline.tools import ToolTimedOut, failure_reason, run_tool
 
 SOX_TIMEOUT_S = 120
 BYTES_PER_SAMPLE = 2
@@ -35,11 +35,12 @@ def read_pcm(path: Path, rate: int) -> bytes:
     # -G: guard against clipping when resampling; -V1: errors only.
     cmd = [_sox(), "-V1", "-D", "-G", *_input_type(path), str(path), *out, "-"]
     try:
-        done = subprocess.run(cmd, capture_output=True, timeout=SOX_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
+        done = run_tool(cmd, SOX_TIMEOUT_S)
+    except ToolTimedOut:
         raise AudioUnreadable(f"can't read audio {path}: sox took over {SOX_TIMEOUT_S} s") from None
     if done.returncode != 0:
-        raise AudioUnreadable(f"can't read audio {path}: {_sox_reason(done.stderr)}")
+        reason = _SOX_PREFIX.sub("", failure_reason(done, default="sox failed"))
+        raise AudioUnreadable(f"can't read audio {path}: {reason}")
     if len(done.stdout) < BYTES_PER_SAMPLE:
         raise AudioUnreadable(f"can't read audio {path}: it holds no sound")
     return done.stdout
@@ -58,8 +59,3 @@ def _sox() -> str:
     if exe is None:
         raise ConfigError("sox is not installed: apt-get install sox")
     return exe
-
-
-def _sox_reason(stderr: bytes) -> str:
-    lines = stderr.decode("utf-8", "replace").strip().splitlines()
-    return _SOX_PREFIX.sub("", lines[-1]) if lines else "sox failed"

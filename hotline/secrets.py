@@ -8,9 +8,6 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Demo seats until the admin pages manage agents: operators 1001-1004, lawyers 2001-2002.
-DEFAULT_SEATS = ("1001", "1002", "1003", "1004", "2001", "2002")
-
 
 def new_secret() -> str:
     # token_hex keeps the value inside the characters Asterisk config accepts unquoted.
@@ -23,7 +20,7 @@ class Credentials:
     seat_passwords: dict[str, str] = field(default_factory=dict)
 
 
-def load_credentials(var_dir: Path, seats: tuple[str, ...] = DEFAULT_SEATS) -> Credentials:
+def load_credentials(var_dir: Path, seats: tuple[str, ...] = ()) -> Credentials:
     """Read the credentials, generating whatever is missing, and persist them."""
     path = var_dir / "secrets.json"
     data = json.loads(path.read_text()) if path.exists() else {}

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,13 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         need(False, f"Redis at {url} ({exc})")
     return url
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
+    """True as soon as `check()` is, False if it never is within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False

@@ -7,10 +7,9 @@ import signal
 import threading
 
 from acd.store import AcdStore
-from hotline import logs
+from hotline import bootstrap, logs
 from hotline.pbx import ami
 from hotline.pbx.ami_listener import AmiListener
-from hotline.secrets import load_credentials
 from hotline.settings import load_settings
 
 
@@ -21,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _run(_: argparse.Namespace) -> int:
     settings = load_settings()
     logs.configure(settings.log_level)
-    creds = load_credentials(settings.var_dir)
+    creds = bootstrap.credentials(settings)
     listener = AmiListener(
         connect=lambda: ami.login(
             settings.ami_host, settings.ami_port, settings.ami_user, creds.ami_secret

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,14 @@ import pytest
 
 from acd.desk import SeatDesk
 from acd.model import AgentState
+from acd.seats import DEMO_SEATS
 from hotline.pbx import ami
 from hotline.pbx.ami_listener import AmiListener
 from hotline.pbx.runner import Pbx
 from hotline.sip.caller import free_port
 from hotline.sip.seat import SeatPhone, answering_scenario, registration_scenario
 from ivr.app import IvrService
+from tests.conftest import eventually
 from tests.integration.calls import Dialer, nodes
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -88,19 +89,10 @@ def softphones(asterisk: Pbx) -> Iterator[Callable[..., Softphone]]:
 def desk(ivr_service: IvrService) -> Iterator[SeatDesk]:
     seats = SeatDesk(ivr_service.acd)
     yield seats
-    for seat in ("1001", "1002", "1003", "1004", "2001", "2002"):
+    for seat, _, _ in DEMO_SEATS:
         agent = ivr_service.acd.get_agent(seat)
         if agent is not None and agent.state not in (AgentState.RINGING, AgentState.ON_CALL):
             seats.logout(seat)
-
-
-def eventually(check: Callable[[], bool], timeout: float = 15) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def acd_events(ivr_service: IvrService, call_id: str) -> list[dict[str, Any]]:
@@ -113,7 +105,10 @@ def test_caller_reaches_the_seat_with_the_skill_and_is_recorded_on_two_legs(
 ) -> None:  # fmt: skip
     store = ivr_service.acd
     softphones("1003")  # wage_arrears:1
-    assert eventually(lambda: bool(store.get_agent("1003") and store.get_agent("1003").registered))  # type: ignore[union-attr]
+    assert eventually(
+        lambda: bool(store.get_agent("1003") and store.get_agent("1003").registered),  # type: ignore[union-attr]
+        timeout=15,
+    )
     desk.ready("1003")
     result = dialer.call("12", hold_ms=5000)  # Mandarin, wage arrears
     assert result.record is not None, result.as_dict()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from hotline.pbx.ami_listener import AmiListener
 from hotline.pbx.runner import Pbx
 from hotline.sip.caller import free_port
 from hotline.sip.seat import SeatPhone, registration_scenario
+from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -61,15 +61,6 @@ def register(asterisk: Pbx, seat: str, stay_ms: int) -> subprocess.Popen[bytes]:
          "-nostdin"],
         cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-
-
-def eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def registered(store: AcdStore, seat: str) -> bool:

@@ -12,6 +12,7 @@ import pytest
 
 from ivr import channel_vars as cv
 from ivr.fastagi import AgiCall, FastAgiServer, parse_script
+from tests.conftest import eventually
 from tests.fake_asterisk import FakeAsterisk
 
 pytestmark = pytest.mark.integration
@@ -94,7 +95,7 @@ def test_connection_dropped_by_asterisk_is_a_hangup(
     fake = FakeAsterisk(server.address[1])
     fake.next_command()
     fake.close()
-    _wait_for(lambda: server.active_calls == 0)
+    assert eventually(lambda: server.active_calls == 0)
     assert "call.hangup" in [r.getMessage() for r in caplog.records]
 
 
@@ -142,7 +143,7 @@ def test_over_capacity_calls_are_sent_to_the_fallback() -> None:
     srv = serve({"ivr": slow}, max_calls=1)
     try:
         first = FakeAsterisk(srv.address[1])
-        _wait_for(lambda: srv.active_calls == 1)
+        assert eventually(lambda: srv.active_calls == 1)
         second = FakeAsterisk(srv.address[1])
         assert second.next_command() == f'SET VARIABLE "{cv.IVR_RESULT}" "overload"'
         second.reply()
@@ -187,12 +188,12 @@ def test_three_hundred_concurrent_calls() -> None:
     srv = serve({"ivr": ivr}, max_calls=1000)
     try:
         fakes = [FakeAsterisk(srv.address[1], env={"agi_uniqueid": f"c{i}"}) for i in range(300)]
-        _wait_for(lambda: srv.active_calls == 300)
+        assert eventually(lambda: srv.active_calls == 300)
         for _ in range(3):
             for fake in fakes:
                 fake.next_command()
                 fake.reply("200 result=55")
-        _wait_for(lambda: len(answered) == 300)
+        assert eventually(lambda: len(answered) == 300)
         assert set(answered) == {"7"}
     finally:
         srv.shutdown()
@@ -211,7 +212,7 @@ def test_log_lines_are_json_with_the_unique_id(
         fake.next_command()
         fake.reply("200 result=49")
         fake.answer_all()
-        _wait_for(lambda: server.active_calls == 0)
+        assert eventually(lambda: server.active_calls == 0)
         err = capfd.readouterr().err
     finally:
         root.handlers[:], level = saved
@@ -219,12 +220,3 @@ def test_log_lines_are_json_with_the_unique_id(
     lines = [json.loads(x) for x in err.splitlines() if x.startswith("{")]
     ends = [x for x in lines if x["event"] == "call.end"]
     assert ends and ends[-1]["uniqueid"] == "1700000000.77" and ends[-1]["script"] == "ivr"
-
-
-def _wait_for(condition: object, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")

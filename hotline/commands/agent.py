@@ -46,9 +46,10 @@ def _add(args: argparse.Namespace) -> int:
     load_credentials(settings.var_dir, (row.seat,))
     seats.mirror(AcdStore.from_url(settings.redis_url), [row])
     pbx = bootstrap.pbx(settings)
-    pbx.render()
     if pbx.status().running:
-        pbx.rx("module reload res_pjsip.so")
+        pbx.reload("res_pjsip.so")  # the new seat's endpoint, auth and AOR
+    else:
+        pbx.render()
     print(f"seat {row.seat}: {row.role} {row.skills_json}; SIP password in var/secrets.json")
     return 0
 

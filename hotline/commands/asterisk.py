@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from hotline import bootstrap
-from hotline.pbx import ami
 from hotline.settings import load_settings
 
 
@@ -58,12 +57,6 @@ def _render(_: argparse.Namespace) -> int:
 
 
 def _reload(_: argparse.Namespace) -> int:
-    settings = load_settings()
-    pbx = bootstrap.pbx(settings)
-    pbx.render()
-    with ami.ami_session(
-        settings.ami_host, settings.ami_port, settings.ami_user, pbx.creds.ami_secret
-    ) as client:
-        ami.send(client, ami.RELOAD)
+    bootstrap.pbx(load_settings()).reload()
     print("asterisk: config reloaded")
     return 0

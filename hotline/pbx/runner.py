@@ -15,6 +15,7 @@ from typing import Any
 from asterisk_conf import render_config
 from hotline.daemon import process_alive
 from hotline.errors import ConfigError, DependencyDown, HotlineError
+from hotline.pbx import ami
 from hotline.pbx.context import pbx_context
 from hotline.pbx.install import Installation, require_root
 from hotline.secrets import Credentials
@@ -69,6 +70,13 @@ class Pbx:
             _write_atomic(path, text, mode=0o640, gid=gid)
             written.append(path)
         return written
+
+    def reload(self, module: str | None = None) -> None:
+        """Render, then have the running Asterisk re-read its config through AMI."""
+        self.render()
+        s = self.settings
+        with ami.ami_session(s.ami_host, s.ami_port, s.ami_user, self.creds.ami_secret) as client:
+            ami.send(client, ami.RELOAD, **({"Module": module} if module else {}))
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Status:

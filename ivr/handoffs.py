@@ -66,9 +66,9 @@ def message_recorder(recordings_dir: Path) -> HandoffHandler:
         limit_ms = int(seconds if isinstance(seconds, int | float) else 120) * 1000
         target = recordings_dir / "messages" / _safe_name(call.uniqueid)
         call.agi.record_file(str(target), "wav", "#", limit_ms, 0, "beep", 5)
-        size = (
-            target.with_suffix(".wav").stat().st_size if target.with_suffix(".wav").exists() else 0
-        )
+        # Asterisk appends the format; with_suffix would cut the '.0' off a unique id.
+        recorded = target.parent / f"{target.name}.wav"
+        size = recorded.stat().st_size if recorded.exists() else 0
         event(log, "ivr.message", uniqueid=call.uniqueid, bytes=size)
         return Outcome("recorded" if size >= _MIN_MESSAGE_BYTES else "empty")
 

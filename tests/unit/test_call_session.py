@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ import pytest
 from ivr import channel_vars as cv
 from ivr.fastagi import AgiCall
 from ivr.flow import FlowRun, Handoff, Outcome, Prompt, load_flow
-from ivr.handoffs import to_operator, to_queue
+from ivr.handoffs import message_recorder, to_operator, to_queue
 from ivr.publishing import packaged_flow_text
 from ivr.session import CallSession, DialplanTransfer
 
@@ -89,3 +90,26 @@ def test_unsafe_queue_name_from_a_flow_goes_to_the_operator() -> None:
     call = AgiCall(agi=FakeChannel([]), script="ivr", params={})  # type: ignore[arg-type]
     handoff = Handoff("queue", "q", {"queue": "x,1;Dial(PJSIP/evil)"}, "zh", {})
     assert to_queue(call, handoff).variables[cv.QUEUE] == "operator"
+
+
+class RecordingChannel(FakeChannel):
+    """RECORD FILE writes `<name>.<format>` as Asterisk does."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__([])
+        self.env = {"agi_uniqueid": "1795457417.0"}
+        self.seconds = seconds
+
+    def record_file(self, path: str, fmt: str, *args: Any) -> None:
+        with open(f"{path}.{fmt}", "wb") as out:
+            out.write(b"\0" * int(16000 * self.seconds))
+
+
+@pytest.mark.parametrize("seconds,outcome", [(2.0, "recorded"), (0.1, "empty")])
+def test_a_left_message_is_found_under_the_unique_id(
+    tmp_path: Path, seconds: float, outcome: str
+) -> None:
+    (tmp_path / "messages").mkdir()
+    call = AgiCall(agi=RecordingChannel(seconds), script="ivr", params={})  # type: ignore[arg-type]
+    handoff = Handoff("message", "leave_message", {"max_seconds": 60}, "zh", {})
+    assert message_recorder(tmp_path)(call, handoff) == Outcome(outcome)

@@ -25,6 +25,7 @@ from ivr.agi import ChannelGone
 from ivr.fastagi import AgiCall
 from ivr.flow import Handoff, Outcome
 from ivr.handoffs import to_queue
+from ivr.journal import CallJournal
 from ivr.session import DialplanTransfer
 
 log = logging.getLogger("hotline.acd")
@@ -32,6 +33,7 @@ log = logging.getLogger("hotline.acd")
 ANSWERED_ROUTE = "seat-answered"
 ANSWERED_CONTEXT = "hotline-seat-answered"
 _DIAL_GONE = frozenset({"CANCEL"})
+_LEGS = {"mixed": "", "caller": "-caller", "agent": "-agent"}
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,15 @@ class AcdQueue:
     """The `queue` handoff: answered, timeout (max wait) or the caller hangs up."""
 
     def __init__(
-        self, store: AcdStore, recordings_dir: Path, wrap_up: WrapUp, policy: QueuePolicy
+        self,
+        store: AcdStore,
+        recordings_dir: Path,
+        wrap_up: WrapUp,
+        policy: QueuePolicy,
+        journal: CallJournal,
     ) -> None:
         self.store = store
+        self.journal = journal
         self.recordings = recordings_dir / "calls"
         self.wrap_up = wrap_up
         self.policy = policy
@@ -77,6 +85,8 @@ class AcdQueue:
             self.store.enqueue(waiting)
             event(log, "acd.queued", uniqueid=call.uniqueid, queue=waiting.queue,
                   required=dict(waiting.required))  # fmt: skip
+            self.journal.queued(waiting.call_id, waiting.queue, waiting.required,
+                                waiting.priority, waiting.language)  # fmt: skip
             self.store.try_match_call(waiting.call_id)
             return self._wait(call, waiting)
         except ChannelGone:
@@ -84,6 +94,7 @@ class AcdQueue:
             # callers are abandoned.
             if self.store.remove_call(waiting.call_id):
                 event(log, "acd.abandoned", uniqueid=call.uniqueid, queue=waiting.queue)
+                self.journal.abandoned(waiting.call_id, waiting.queue)
             raise
         except RedisError as exc:
             # The ACD is down: Asterisk's own queue still rings every seat; nobody is lost.
@@ -108,6 +119,7 @@ class AcdQueue:
     def _ring(self, call: AgiCall, waiting: WaitingCall, seat: str) -> bool:
         call.agi.execute("SET MUSIC", "off")
         event(log, "acd.offered", uniqueid=call.uniqueid, seat=seat)
+        self.journal.offered(call.uniqueid, seat)
         self._record(call)
         try:
             call.agi.appexec("Dial", self._dial_args(call.uniqueid, seat))
@@ -126,8 +138,10 @@ class AcdQueue:
     def _record(self, call: AgiCall) -> None:
         # The caller's and the seat's audio in separate files: transcription tells them apart.
         base = self.recordings / call.uniqueid
-        options = f"{base}.wav,r({base}-caller.wav)t({base}-agent.wav)"
+        legs = {leg: f"{base}{suffix}.wav" for leg, suffix in _LEGS.items()}
+        options = f"{legs['mixed']},r({legs['caller']})t({legs['agent']})"
         call.agi.appexec("MixMonitor", options)
+        self.journal.recording(call.uniqueid, legs)
 
     def _settle(self, waiting: WaitingCall, seat: str) -> bool:
         """After Dial: answered calls finish (wrap-up); unanswered offers go back in line."""
@@ -135,6 +149,7 @@ class AcdQueue:
         if agent is not None and agent.state is AgentState.ON_CALL:
             self.store.finish(waiting.call_id, seat)
             self.wrap_up.start(seat, waiting.queue)
+            self.journal.seat_kept(waiting.call_id, seat)
             event(log, "acd.finished", uniqueid=waiting.call_id, seat=seat)
             return True
         self.store.release(waiting.call_id, seat, ReleaseOutcome.NO_ANSWER)
@@ -142,13 +157,16 @@ class AcdQueue:
         return False
 
 
-def seat_answered(store: AcdStore) -> Callable[[AgiCall], None]:
+def seat_answered(store: AcdStore, journal: CallJournal) -> Callable[[AgiCall], None]:
     """FastAGI route run on the seat's channel when it answers (Dial's U option)."""
 
     def on_answer(call: AgiCall) -> None:
-        seat = call.env.get("agi_arg_2", "")
+        caller_id, seat = call.env.get("agi_arg_1", ""), call.env.get("agi_arg_2", "")
+        queued = store.get_call(caller_id)
         store.set_state(seat, AgentState.ON_CALL)
-        event(log, "acd.answered", uniqueid=call.env.get("agi_arg_1", ""), seat=seat)
+        event(log, "acd.answered", uniqueid=caller_id, seat=seat)
+        if queued is not None:
+            journal.answered(caller_id, seat, queued.call.queue, queued.call.enqueued_at)
 
     return on_answer
 

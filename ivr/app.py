@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 
 from acd import seats
 from acd.store import AcdStore
+from hotline.callevents.figures import LiveFigures
+from hotline.callevents.stream import CallEventLog
 from hotline.logs import event
 from hotline.settings import Settings
 from ivr import callrecord
@@ -26,6 +28,7 @@ from ivr.fastagi import AgiCall, Handler
 from ivr.flow import Flow, FlowRun, Prompt, load_flow
 from ivr.flowstore import ActiveFlowCache
 from ivr.handoffs import callback_booker, message_recorder, to_operator
+from ivr.journal import CallJournal
 from ivr.prompts import PromptMissing, PromptText, render_prompts, resolve
 from ivr.session import CallSession, HandoffHandler, SessionEnd
 
@@ -64,6 +67,7 @@ class IvrService:
     acd: AcdStore
     handoffs: dict[str, HandoffHandler]
     clock: Callable[[], datetime]
+    journal: CallJournal
 
     def handle(self, call: AgiCall) -> None:
         loaded = self.flows.get(self.flow_id)
@@ -77,6 +81,8 @@ class IvrService:
             flow_version=loaded.version,
             started_at=callrecord.now_utc(),
         )
+        self.journal.started(call.uniqueid, caller=caller, sip_call_id=record.sip_call_id,
+                             flow_id=loaded.flow_id, flow_version=loaded.version)  # fmt: skip
         end = SessionEnd(result="hangup")
         try:
             end = CallSession(call, self.audio, self.handoffs, to_operator).drive(run)
@@ -94,7 +100,10 @@ class IvrService:
         record.language = run.language
         record.result = end.result
         record.ended_at = callrecord.now_utc()
-        record.path_json = json.dumps(run.path_as_dicts(), ensure_ascii=False)
+        path = run.path_as_dicts()
+        record.path_json = json.dumps(path, ensure_ascii=False)
+        self.journal.ended(record.uniqueid, result=end.result, language=run.language,
+                           path=path, variables=run.variables)  # fmt: skip
         try:
             callrecord.save(self.engine, record)
         except Exception as exc:  # a lost record must not turn into a dropped call
@@ -116,16 +125,23 @@ def service_clock(settings: Settings) -> Callable[[], datetime]:
     return lambda: datetime.now(zone)
 
 
-def build_acd_queue(settings: Settings, store: AcdStore) -> AcdQueue:
+def build_journal(settings: Settings, store: AcdStore) -> CallJournal:
+    """The call journal on the ACD's Redis; spooled under var/ while Redis is down."""
+    events = CallEventLog(store.client, settings.var_dir / "spool")
+    return CallJournal(events, LiveFigures(store.client, settings.timezone))
+
+
+def build_acd_queue(settings: Settings, store: AcdStore, journal: CallJournal) -> AcdQueue:
     wrap_up = WrapUp(store, seconds=lambda _queue: settings.acd_wrap_up_seconds)
     policy = QueuePolicy(
         ring_timeout_s=settings.acd_ring_timeout_seconds, max_wait_s=settings.acd_max_wait_seconds
     )
-    return AcdQueue(store, settings.recordings_dir, wrap_up, policy)
+    return AcdQueue(store, settings.recordings_dir, wrap_up, policy, journal)
 
 
 def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None) -> IvrService:
     store = store or AcdStore.from_url(settings.redis_url)
+    journal = build_journal(settings, store)
     return IvrService(
         engine=engine,
         flows=ActiveFlowCache(engine, load_flow),
@@ -133,16 +149,17 @@ def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None)
         audio=TtsPromptAudio(settings.recordings_dir),
         acd=store,
         handoffs={
-            "queue": build_acd_queue(settings, store),
-            "message": message_recorder(settings.recordings_dir),
-            "callback": callback_booker(engine),
+            "queue": build_acd_queue(settings, store, journal),
+            "message": message_recorder(settings.recordings_dir, journal),
+            "callback": callback_booker(engine, journal),
         },
         clock=service_clock(settings),
+        journal=journal,
     )
 
 
 def routes(service: IvrService) -> dict[str, Handler]:
-    return {"ivr": service.handle, ANSWERED_ROUTE: seat_answered(service.acd)}
+    return {"ivr": service.handle, ANSWERED_ROUTE: seat_answered(service.acd, service.journal)}
 
 
 def prepare_seats(engine: Engine, store: AcdStore) -> None:

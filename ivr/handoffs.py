@@ -15,6 +15,7 @@ from ivr import channel_vars as cv
 from ivr.callrecord import now_utc
 from ivr.fastagi import AgiCall
 from ivr.flow import Handoff, Outcome
+from ivr.journal import CallJournal
 from ivr.session import DialplanTransfer, HandoffHandler
 
 log = logging.getLogger("hotline.ivr")
@@ -60,7 +61,7 @@ def to_operator(call: AgiCall, handoff: Handoff) -> DialplanTransfer:
     )
 
 
-def message_recorder(recordings_dir: Path) -> HandoffHandler:
+def message_recorder(recordings_dir: Path, journal: CallJournal) -> HandoffHandler:
     def record_message(call: AgiCall, handoff: Handoff) -> Outcome:
         seconds = handoff.params.get("max_seconds", 120)
         limit_ms = int(seconds if isinstance(seconds, int | float) else 120) * 1000
@@ -70,12 +71,14 @@ def message_recorder(recordings_dir: Path) -> HandoffHandler:
         recorded = target.parent / f"{target.name}.wav"
         size = recorded.stat().st_size if recorded.exists() else 0
         event(log, "ivr.message", uniqueid=call.uniqueid, bytes=size)
+        if size >= _MIN_MESSAGE_BYTES:
+            journal.message_left(call.uniqueid, str(recorded))
         return Outcome("recorded" if size >= _MIN_MESSAGE_BYTES else "empty")
 
     return record_message
 
 
-def callback_booker(engine: Engine) -> HandoffHandler:
+def callback_booker(engine: Engine, journal: CallJournal) -> HandoffHandler:
     def book_callback(call: AgiCall, handoff: Handoff) -> Outcome:
         caller = handoff.variables.get("caller", "")
         if not caller:
@@ -91,6 +94,7 @@ def callback_booker(engine: Engine) -> HandoffHandler:
             session.add(request)
             session.commit()
         event(log, "ivr.callback_booked", uniqueid=call.uniqueid, queue=queue)
+        journal.callback_requested(call.uniqueid)
         return Outcome("booked")
 
     return book_callback

@@ -14,6 +14,8 @@ import pytest
 from acd.desk import SeatDesk
 from acd.model import AgentState
 from acd.seats import DEMO_SEATS
+from hotline.callevents.model import CallEvent
+from hotline.callevents.stream import read_all
 from hotline.pbx import ami
 from hotline.pbx.ami_listener import AmiListener
 from hotline.pbx.runner import Pbx
@@ -99,6 +101,10 @@ def acd_events(ivr_service: IvrService, call_id: str) -> list[dict[str, Any]]:
     return [fields for _, fields in ivr_service.acd.events() if fields.get("call") == call_id]
 
 
+def call_events(ivr_service: IvrService, call_id: str) -> list[CallEvent]:
+    return [e for e in read_all(ivr_service.acd.client) if e.call_id == call_id]
+
+
 def test_caller_reaches_the_seat_with_the_skill_and_is_recorded_on_two_legs(
     dialer: Dialer, ivr_service: IvrService, presence: AmiListener,
     softphones: Callable[..., Softphone], desk: SeatDesk,
@@ -121,6 +127,16 @@ def test_caller_reaches_the_seat_with_the_skill_and_is_recorded_on_two_legs(
         assert eventually(lambda s=suffix: (calls / f"{uniqueid}{s}.wav").exists(), 5), suffix
     # After the call: wrap-up, then available again by itself.
     assert eventually(lambda: store.get_agent("1003").state is AgentState.AVAILABLE, 10)  # type: ignore[union-attr]
+    # The call's life on the call-event stream, the ended event carrying every fact.
+    assert eventually(lambda: any(e.type == "ended" for e in call_events(ivr_service, uniqueid)))
+    lifecycle = call_events(ivr_service, uniqueid)
+    assert [e.type for e in lifecycle] == ["started", "queued", "offered", "answered", "ended"]
+    ended = lifecycle[-1].data
+    assert ended["answered"] is True and ended["agent"] == "1003"
+    assert ended["queue"] == "wage_arrears" and ended["abandoned"] is False
+    assert ended["recordings"]["caller"] == str(calls / f"{uniqueid}-caller.wav")
+    assert [step["node"] for step in ended["ivr_path"]] == nodes(result)
+    assert ended["talk_s"] >= 3 and 0 <= ended["wait_s"] < 5
 
 
 def test_caller_abandoning_in_queue_is_removed(
@@ -132,3 +148,7 @@ def test_caller_abandoning_in_queue_is_removed(
     assert eventually(lambda: ivr_service.acd.get_call(uniqueid) is None, 5)
     kinds = [e.get("type") for e in acd_events(ivr_service, uniqueid)]
     assert "abandon" in kinds, acd_events(ivr_service, uniqueid)
+    assert eventually(lambda: any(e.type == "ended" for e in call_events(ivr_service, uniqueid)))
+    lifecycle = call_events(ivr_service, uniqueid)
+    assert [e.type for e in lifecycle] == ["started", "queued", "abandoned", "ended"]
+    assert lifecycle[-1].data["abandoned"] is True and lifecycle[-1].data["answered"] is False

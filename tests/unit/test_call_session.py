@@ -8,11 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 
+from hotline.callevents.stream import CallEventLog
 from ivr import channel_vars as cv
 from ivr.fastagi import AgiCall
 from ivr.flow import FlowRun, Handoff, Outcome, Prompt, load_flow
 from ivr.handoffs import message_recorder, to_operator, to_queue
+from ivr.journal import CallJournal
 from ivr.publishing import packaged_flow_text
 from ivr.session import CallSession, DialplanTransfer
 
@@ -112,4 +115,8 @@ def test_a_left_message_is_found_under_the_unique_id(
     (tmp_path / "messages").mkdir()
     call = AgiCall(agi=RecordingChannel(seconds), script="ivr", params={})  # type: ignore[arg-type]
     handoff = Handoff("message", "leave_message", {"max_seconds": 60}, "zh", {})
-    assert message_recorder(tmp_path)(call, handoff) == Outcome(outcome)
+    journal = CallJournal(CallEventLog(redis.Redis(), tmp_path), figures=None)
+    assert message_recorder(tmp_path, journal)(call, handoff) == Outcome(outcome)
+    left = journal.facts("1795457417.0").message
+    wav = str(tmp_path / "messages" / "1795457417.0.wav")
+    assert left == (wav if outcome == "recorded" else None)

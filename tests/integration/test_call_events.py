@@ -3,6 +3,10 @@ retries with backoff, dead letters, a dead consumer's jobs taken over; live figu
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -211,3 +215,32 @@ def test_live_figures_count_service_level_and_abandonment(
     (seat,) = board["seats"]
     assert seat["seat"] == "1003" and seat["state"] == "paused" and seat["reason"] == "lunch"
     assert 0 <= seat["in_state_s"] < 5
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, **env}
+    return subprocess.run([sys.executable, "-m", "hotline.cli", *args], env=full,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_hotline_events_lists_a_calls_events_and_the_board(
+    redis_url: str, client: redis.Redis, tmp_path: Path
+) -> None:
+    call_id = f"cli-{uuid.uuid4().hex[:8]}"
+    CallEventLog(client, tmp_path).publish(ended(call_id, caller="13800001234"))
+    env = {"HOTLINE_REDIS_URL": redis_url, "HOTLINE_VAR_DIR": str(tmp_path)}
+    listed = run_cli("events", "list", "--call", call_id, env=env)
+    assert listed.returncode == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)
+    assert row["type"] == "ended" and row["data"] == {"caller": "13800001234"}
+    board = run_cli("events", "figures", env=env)
+    assert board.returncode == 0 and set(json.loads(board.stdout)) == {"at", "queues", "seats"}
+
+
+def test_hotline_events_with_redis_down_is_one_line(tmp_path: Path) -> None:
+    env = {"HOTLINE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+           "HOTLINE_VAR_DIR": str(tmp_path)}  # fmt: skip
+    result = run_cli("events", "dead", "backoffice", env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("hotline: Redis is not answering")
+    assert len(result.stderr.strip().splitlines()) == 1

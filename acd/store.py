@@ -645,6 +645,15 @@ class AcdStore:
         ids = [_call_id_of(m) for q in queues for m in self._zrange(self._k.queue(q), 0, -1)]
         return [call for call in self._waiting(ids) if call is not None]
 
+    def live_calls(self) -> list[QueuedCall]:
+        """Every call the ACD holds: waiting, ringing a seat or connected."""
+        ids = cast("list[str]", self._r.hkeys(self._k.routing()))
+        pipe = self._r.pipeline(transaction=False)
+        for call_id in ids:
+            pipe.hgetall(self._k.call(call_id))
+        rows = cast("list[dict[str, str]]", pipe.execute())
+        return [_queued_from(i, h) for i, h in zip(ids, rows, strict=True) if h]
+
     def _queue_names(self) -> set[str]:
         return cast("set[str]", self._r.smembers(self._k.queues()))
 

@@ -6,6 +6,7 @@ import argparse
 import signal
 import threading
 
+from acd.reconcile import reconcile_calls
 from acd.store import AcdStore
 from hotline import bootstrap, logs
 from hotline.pbx import ami
@@ -21,12 +22,14 @@ def _run(_: argparse.Namespace) -> int:
     settings = load_settings()
     logs.configure(settings.log_level)
     creds = bootstrap.credentials(settings)
+    store = AcdStore.from_url(settings.redis_url)
     listener = AmiListener(
         connect=lambda: ami.login(
             settings.ami_host, settings.ami_port, settings.ami_user, creds.ami_secret
         ),
-        presence=AcdStore.from_url(settings.redis_url),
+        presence=store,
         seats=creds.seat_passwords,
+        on_channels=lambda live, at: reconcile_calls(store, live, at),
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

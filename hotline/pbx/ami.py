@@ -14,6 +14,8 @@ from hotline.errors import DependencyDown
 RELOAD = "Reload"
 ORIGINATE = "Originate"
 PING = "Ping"
+SHOW_CONTACTS = "PJSIPShowContacts"
+SHOW_CHANNELS = "CoreShowChannels"
 
 
 class AmiError(DependencyDown):

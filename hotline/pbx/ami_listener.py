@@ -1,24 +1,25 @@
 """Follows Asterisk over AMI: seat softphone registrations go to the ACD; reconnects and re-syncs.
 
 Asterisk restarting, or the listener starting late, loses events; so every (re)connection asks
-for the full contact list and sets every seat's registration from it before following events.
+for the full contact list and sets every seat's registration from it before following events,
+then lists the live channels so the ACD can drop calls whose channel died with Asterisk.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from asterisk.ami import AMIClient, SimpleAction
 
 from hotline.logs import event
-from hotline.pbx.ami import AmiError
+from hotline.pbx.ami import SHOW_CHANNELS, SHOW_CONTACTS, AmiError
 
 log = logging.getLogger("hotline.ami")
 
-SHOW_CONTACTS = "PJSIPShowContacts"
 SYNC_TIMEOUT_S = 5.0
 NO_CONTACTS = "No Contacts found"
 _UP = frozenset({"Created", "Reachable", "NonQualified", "Updated"})
@@ -27,6 +28,10 @@ _DOWN = frozenset({"Removed", "Unreachable", "Unknown"})
 
 class SeatPresence(Protocol):
     def set_registered(self, agent_id: str, registered: bool) -> object: ...
+
+
+# Live channels' unique ids, and when they were asked for.
+ChannelsSeen = Callable[[set[str], float], object]
 
 
 def registered_from(status: str) -> bool | None:
@@ -50,14 +55,18 @@ class AmiListener:
         presence: SeatPresence,
         seats: Iterable[str],
         retry_s: float = 1.0,
+        on_channels: ChannelsSeen | None = None,
     ) -> None:
         self.connect = connect
+        self.on_channels = on_channels
         self.presence = presence
         self.seats = frozenset(seats)
         self.retry_s = retry_s
         self.synced = threading.Event()
         self._listed: set[str] = set()
         self._list_done = threading.Event()
+        self._channels: set[str] = set()
+        self._channels_done = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
         """Follow Asterisk until `stop` is set, reconnecting whenever the connection drops."""
@@ -94,11 +103,28 @@ class AmiListener:
             raise AmiError("Asterisk did not finish listing contacts")
         for seat in sorted(self.seats):
             self.presence.set_registered(seat, seat in self._listed)
+        if self.on_channels is not None:
+            listed_at = time.time()
+            self.on_channels(self._live_channels(client), listed_at)
         self.synced.set()
         event(log, "ami.synced", registered=sorted(self._listed & self.seats))
 
+    def _live_channels(self, client: AMIClient) -> set[str]:
+        self._channels.clear()
+        self._channels_done.clear()
+        action = SimpleAction(SHOW_CHANNELS, ActionID="hotline-channels")
+        response = client.send_action(action).response
+        if response is None or response.is_error():
+            raise AmiError(f"{SHOW_CHANNELS} refused or got no answer")
+        if not self._channels_done.wait(SYNC_TIMEOUT_S):
+            raise AmiError("Asterisk did not finish listing channels")
+        return set(self._channels)
+
     def on_event(self, event: Any, **_: Any) -> None:
         keys: dict[str, str] = event.keys
+        if keys.get("ActionID") == "hotline-channels":
+            self._on_channel_listed(event.name, keys)
+            return
         if event.name == "ContactList" and keys.get("ActionID") == "hotline-sync":
             if registered_from(keys.get("Status", "")):
                 self._listed.add(aor_of(keys.get("ObjectName", "")))
@@ -106,6 +132,12 @@ class AmiListener:
             self._list_done.set()
         elif event.name == "ContactStatus":
             self.on_contact_status(keys.get("AOR", ""), keys.get("ContactStatus", ""))
+
+    def _on_channel_listed(self, name: str, keys: dict[str, str]) -> None:
+        if name == "CoreShowChannel":
+            self._channels.add(keys.get("Uniqueid", ""))
+        elif name == "CoreShowChannelsComplete":
+            self._channels_done.set()
 
     def on_contact_status(self, aor: str, status: str) -> None:
         registered = registered_from(status)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from acd.keys import AcdKeys
-from acd.model import Agent, Role
+from acd.model import Agent, AgentState, Role, WaitingCall
+from acd.reconcile import reconcile_calls
 from acd.store import AcdStore, connect
 from hotline.pbx import ami
 from hotline.pbx.ami_listener import AmiListener
@@ -41,6 +42,7 @@ def listener(asterisk: Pbx, store: AcdStore) -> Iterator[AmiListener]:
         presence=store,
         seats=["1001", "1002"],
         retry_s=0.3,
+        on_channels=lambda live, at: reconcile_calls(store, live, at),
     )
     stop = threading.Event()
     thread = threading.Thread(target=follower.run, args=(stop,), daemon=True)
@@ -92,3 +94,26 @@ def test_listener_reconnects_and_resyncs_after_asterisk_restarts(
     phone = register(asterisk, "1002", stay_ms=2000)
     assert eventually(lambda: registered(store, "1002"))
     phone.wait(20)
+
+
+def test_calls_whose_channels_died_with_asterisk_leave_the_acd(
+    asterisk: Pbx, store: AcdStore, listener: AmiListener
+) -> None:
+    # What a crashed FastAGI server leaves behind: a waiting caller, one ringing seat 1001,
+    # one talking to seat 1002; none of their channels exists in Asterisk.
+    for seat in ("1001", "1002"):
+        store.set_registered(seat, True)
+        store.set_state(seat, AgentState.AVAILABLE)
+    for n, skills in enumerate(({"nobody_has_this": 1}, {"operator": 1}, {"operator": 1})):
+        store.enqueue(WaitingCall(f"ghost.{n}", "operator", skills, enqueued_at=1_000.0 + n))
+        store.try_match_call(f"ghost.{n}")
+    store.set_state("1002", AgentState.ON_CALL)  # 1002 answered ghost.2
+    assert store.get_agent("1001").state is AgentState.RINGING  # type: ignore[union-attr]
+    asterisk.stop()
+    assert eventually(lambda: not listener.synced.is_set())
+    asterisk.start()
+    assert eventually(lambda: listener.synced.is_set(), timeout=30)
+    assert store.live_calls() == []
+    for seat in ("1001", "1002"):
+        agent = store.get_agent(seat)
+        assert agent is not None and agent.state is AgentState.AVAILABLE and not agent.current_call

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from hotline.commands import agent, agi, ami, asterisk, call, flow, speech, stack, web
+from hotline.commands import agent, agi, ami, asterisk, call, flow, speech, stack, web, worker
 
-GROUPS = (asterisk, agi, ami, agent, call, flow, speech, stack, web)
+GROUPS = (asterisk, agi, ami, agent, call, flow, speech, stack, web, worker)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

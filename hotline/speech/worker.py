@@ -32,8 +32,8 @@ from hotline.logs import event
 from hotline.settings import Settings
 from hotline.speech.classify import Classification, RuleBook, classify, load_rules_file
 from hotline.speech.config import SpeechConfig, speech_config
-from hotline.speech.errors import ModelMissing, RulesInvalid
-from hotline.speech.segments import CALLER, Transcript
+from hotline.speech.errors import EmptyAudio, ModelMissing, RulesInvalid
+from hotline.speech.segments import AGENT, CALLER, MIXED, Transcript, merge_call
 from hotline.speech.vosk import ModelCache, Transcriber, shared_models, transcriber_for
 
 log = logging.getLogger("hotline.worker")
@@ -123,7 +123,7 @@ class TranscriptionWorker:
             return
         started = time.monotonic()
         transcriber = self.transcriber(job.language)
-        transcript = transcriber.transcribe_call(job.caller, job.agent)
+        transcript = transcribe_job(transcriber, job)
         verdict = self._classify(transcript)
         self._store(job, transcriber, transcript, verdict)
         self.done += 1
@@ -163,6 +163,19 @@ class TranscriptionWorker:
         )
         with Session(self.engine) as session:
             store_transcript(session, record)
+
+
+def transcribe_job(transcriber: Transcriber, job: Job) -> Transcript:
+    """Both legs; an agent leg without a sample (the seat sent no audio) counts as silence,
+    while any other unreadable leg fails the job so it is retried."""
+    if job.agent is None:
+        return transcriber.transcribe(job.caller, MIXED)
+    caller = transcriber.transcribe(job.caller, CALLER)
+    try:
+        agent = transcriber.transcribe(job.agent, AGENT)
+    except EmptyAudio:
+        agent = Transcript((), 0.0, caller.language)
+    return merge_call(caller, agent)
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:

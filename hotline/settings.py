@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     vosk_models: dict[str, Path] = Field(default_factory=dict)
     speech_language: str = Field(default="zh", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
     speech_rules: Path | None = None  # None: the shipped hotline/speech/rules/default.yaml
+    # `hotline worker`: transcription processes (None: one per core) at this nice level; a job
+    # is retried with doubling delays, dead-lettered after the attempts, and taken over from a
+    # dead worker once idle this long (keep it above the longest call's transcription).
+    speech_workers: int | None = Field(default=None, ge=1, le=64)
+    speech_worker_nice: int = Field(default=10, ge=0, le=19)
+    speech_worker_attempts: int = Field(default=5, ge=1, le=50)
+    speech_worker_retry_seconds: float = Field(default=5.0, gt=0)
+    speech_worker_stale_seconds: float = Field(default=900.0, gt=0)
 
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8000, ge=1, le=65535)

@@ -49,6 +49,22 @@ def ami_daemon(settings: Settings) -> Daemon:
     return _hotline_daemon(settings, "AMI listener", "ami")
 
 
+def worker_daemon(settings: Settings) -> Daemon:
+    return _hotline_daemon(settings, "transcription worker", "worker")
+
+
+def speech_configured(settings: Settings) -> bool:
+    """`up` starts the worker only where a model is set up: transcription is optional."""
+    from hotline.speech.errors import ModelMissing
+    from hotline.speech.worker import check_models
+
+    try:
+        check_models(settings)
+    except ModelMissing:
+        return False
+    return True
+
+
 def redis_address(settings: Settings) -> tuple[str, int]:
     url = urlsplit(settings.redis_url)
     return url.hostname or "127.0.0.1", url.port or 6379
@@ -92,11 +108,17 @@ def up(settings: Settings) -> list[str]:
     notes.append(f"AMI listener (pid {ami_daemon(settings).start(ready_s=1)})")
     pid = web_daemon(settings).start(ready_s=60)
     notes.append(f"back office on http://{settings.web_host}:{settings.web_port}/ (pid {pid})")
+    if speech_configured(settings):
+        notes.append(f"transcription worker (pid {worker_daemon(settings).start(ready_s=1)})")
+    else:
+        notes.append("no transcription worker: no Vosk model (see `hotline models list`)")
     return notes
 
 
 def down(settings: Settings) -> list[str]:
     notes = []
+    if worker_daemon(settings).stop():
+        notes.append("transcription worker stopped")
     if web_daemon(settings).stop():
         notes.append("back office stopped")
     if ami_daemon(settings).stop():
@@ -116,6 +138,7 @@ def status(settings: Settings) -> list[Component]:
     agi = agi_daemon(settings).pid()
     listener = ami_daemon(settings).pid()
     web = web_daemon(settings).pid()
+    worker = worker_daemon(settings).pid()
     return [
         Component("redis", port_open(host, port), f"{host}:{port}"),
         Component("asterisk", pbx.running, pbx.version.split(" built")[0] if pbx.running else ""),
@@ -130,4 +153,5 @@ def status(settings: Settings) -> list[Component]:
             web is not None and port_open(settings.web_host, settings.web_port),
             f"http://{settings.web_host}:{settings.web_port}/",
         ),
+        Component("worker", worker is not None, f"pid {worker}" if worker else "no model"),
     ]

@@ -152,10 +152,31 @@ def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None)
             "queue": build_acd_queue(settings, store, journal),
             "message": message_recorder(settings.recordings_dir, journal),
             "callback": callback_booker(engine, journal),
+            **build_speech(settings),
         },
         clock=service_clock(settings),
         journal=journal,
     )
+
+
+def build_speech(settings: Settings) -> dict[str, HandoffHandler]:
+    """The speech nodes; a bad speech setting or rules file is logged and calls use keys."""
+    from hotline.errors import ConfigError
+    from hotline.speech.classify import load_rules_file
+    from hotline.speech.config import speech_config
+    from ivr.speech_node import speech_handoffs
+
+    try:
+        config = speech_config(settings)
+    except ConfigError as exc:
+        event(log, "speech.unavailable", level=logging.ERROR, error=str(exc))
+        return {}
+    try:
+        rules = load_rules_file(config.rules)
+    except ConfigError as exc:
+        event(log, "speech.no_rules", level=logging.ERROR, error=str(exc))
+        rules = None
+    return speech_handoffs(config, rules, settings.recordings_dir)
 
 
 def routes(service: IvrService) -> dict[str, Handler]:

@@ -3,6 +3,7 @@
 from backoffice.models.audit import AuditAction, AuditLog, AuditLogPublic
 from backoffice.models.base import BackofficeModel, UTCDateTime, utcnow
 from backoffice.models.org import OrgLevel, OrgUnit, OrgUnitCreate, OrgUnitPublic
+from backoffice.models.transcripts import CallTranscript
 from backoffice.models.users import (
     ApiToken,
     TokenPublic,
@@ -38,6 +39,7 @@ __all__ = [
     "AuditLogPublic",
     "BackofficeModel",
     "CallEvent",
+    "CallTranscript",
     "Channel",
     "OrderSequence",
     "OrgLevel",

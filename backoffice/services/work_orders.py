@@ -40,7 +40,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.numbering import allocate, local_day
-from backoffice.services import audit
+from backoffice.services import audit, transcripts
 from backoffice.services.commands import Extras
 
 FEN_PER_YUAN = 100
@@ -154,6 +154,7 @@ def take_call(
         summary=event.summary,
         transcript=event.transcript,
     )
+    transcripts.prefill_order(session, order)  # transcribed before the order came in
     return _take_in(session, order, IVR, event.urgent, None, config, now)
 
 

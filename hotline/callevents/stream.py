@@ -35,6 +35,10 @@ SPOOL_NAME = "call-events.spool.jsonl"
 Handler = Callable[[CallEvent], None]
 
 
+class GiveUp(Exception):
+    """Raised by a handler when retrying can't help (a setting is missing): dead-letter it now."""
+
+
 class CallEventLog:
     """Appends call events; while Redis is down they go to a spool file and are sent later."""
 
@@ -142,6 +146,17 @@ class StreamConsumer:
             if "BUSYGROUP" not in str(exc):
                 raise
 
+    def leave(self) -> None:
+        """Drop this consumer from the group if it holds nothing (a clean stop): a restarted
+        process has a new name, and the group should not collect the old ones."""
+        try:
+            if self.client.xpending_range(self.keys.stream(), self.group, min="-", max="+",
+                                          count=1, consumername=self.consumer):  # fmt: skip
+                return
+            self.client.xgroup_delconsumer(self.keys.stream(), self.group, self.consumer)
+        except redis.RedisError:
+            pass  # Redis is down: the name stays, harmless
+
     def run(self, handle: Handler, stop: threading.Event, block_ms: int = 1000) -> None:
         self.ensure_group()
         while not stop.is_set():
@@ -183,7 +198,7 @@ class StreamConsumer:
     ) -> int:
         try:
             handle(decode(fields))
-        except MalformedEvent as exc:
+        except (MalformedEvent, GiveUp) as exc:
             self._bury(entry_id, fields, str(exc), attempts)  # retrying can't mend it
             return 0
         except Exception as exc:

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from hotline.commands import agent, agi, ami, asterisk, call, events, flow, speech, stack, web
+from hotline.commands import (
+    agent,
+    agi,
+    ami,
+    asterisk,
+    call,
+    events,
+    flow,
+    speech,
+    stack,
+    web,
+    worker,
+)
 
-GROUPS = (asterisk, agi, ami, agent, call, events, flow, speech, stack, web)
+GROUPS = (asterisk, agi, ami, agent, call, events, flow, speech, stack, web, worker)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from hotline.errors import ConfigError
-from hotline.speech.errors import AudioUnreadable
+from hotline.speech.errors import AudioUnreadable, EmptyAudio
 from hotline.tools import ToolTimedOut, failure_reason, run_tool
 
 SOX_TIMEOUT_S = 120
@@ -42,7 +42,7 @@ def read_pcm(path: Path, rate: int) -> bytes:
         reason = _SOX_PREFIX.sub("", failure_reason(done, default="sox failed"))
         raise AudioUnreadable(f"can't read audio {path}: {reason}")
     if len(done.stdout) < BYTES_PER_SAMPLE:
-        raise AudioUnreadable(f"can't read audio {path}: it holds no sound")
+        raise EmptyAudio(f"can't read audio {path}: it holds no sound")
     return done.stdout
 
 

@@ -23,3 +23,7 @@ class AudioUnreadable(SpeechError):
 
 class RulesInvalid(ConfigError):
     """The classification rules file is wrong; the message names the rule."""
+
+
+class EmptyAudio(AudioUnreadable):
+    """A readable recording without a single sample (a seat that never sent audio)."""

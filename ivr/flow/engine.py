@@ -104,6 +104,9 @@ class Handoff:
     params: Mapping[str, Any]
     language: str
     variables: Mapping[str, str]
+    # The outcomes this node routes (its `on` keys): an adapter with optional outcomes (a
+    # speech node's categories) answers one the flow goes on with.
+    outcomes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -342,7 +345,9 @@ class FlowRun:
 
     def _handoff(self, node: HandoffNode) -> Handoff:
         params = {key: list(v) if isinstance(v, list) else v for key, v in node.params.items()}
-        return Handoff(node.type, self._node_id, params, self._language, dict(self._variables))
+        return Handoff(
+            node.type, self._node_id, params, self._language, dict(self._variables), tuple(node.on)
+        )
 
     # -- prompts -----------------------------------------------------------------------------
 

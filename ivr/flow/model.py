@@ -28,11 +28,19 @@ MAX_COLLECT_DIGITS = 64
 SLUG_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 BUILTIN_NODE_TYPES = ("play", "menu", "collect", "hours", "set", "language", "goto", "hangup")
 HANDOFF_TAG = "handoff"
+# The work-order categories (backoffice.domain.deadlines.Category), which speech nodes route by.
+SPEECH_CATEGORIES = (
+    "wage_arrears", "work_injury", "labor_contract", "social_insurance", "legal_consultation",
+    "hardship_assistance", "suggestion", "other",
+)  # fmt: skip
 
 # What each handoff adapter may answer. Other modules add kinds with register_handoff().
 HANDOFF_OUTCOMES: dict[str, frozenset[str]] = {
     "queue": frozenset({"answered", "timeout", "callback", "message", "hangup"}),
-    "speech": frozenset({"matched", "no_match"}),
+    # speech: what the caller said was about one of the work-order categories (routed by its
+    # name, else 'matched'), or it was unclear and the caller gets the keys (no_match).
+    "speech": frozenset({"matched", "no_match", *SPEECH_CATEGORIES}),
+    "speech_confirm": frozenset({"yes", "no", "unclear"}),
     "callback": frozenset({"booked", "declined"}),
     "survey": frozenset({"done"}),
     "order_status": frozenset({"found", "not_found"}),

@@ -115,7 +115,9 @@ def test_a_worker_killed_mid_job_loses_nothing_and_workers_run_niced(
 
         # The supervisor starts a new process, which takes the dead one's job over.
         assert eventually(transcribed, timeout=180), (tmp_path / "worker.log").read_text()
-        assert pending(client) == [] and dead_letters(client, GROUP) == []
+        # The entry is acknowledged just after the write: give it that moment.
+        assert eventually(lambda: pending(client) == [], timeout=10)
+        assert dead_letters(client, GROUP) == []
         with Session(engine) as session:
             row = session.exec(select(CallTranscript)).one()
         assert "임금" in row.text and row.category == "wage_arrears"

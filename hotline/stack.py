@@ -45,6 +45,16 @@ def web_daemon(settings: Settings) -> Daemon:
     return _hotline_daemon(settings, "back office", "web", (settings.web_host, settings.web_port))
 
 
+def intake_daemon(settings: Settings) -> Daemon:
+    return Daemon(
+        name="order intake",
+        argv=(sys.executable, "-m", "hotline.cli", "backoffice", "intake"),
+        pid_file=settings.var_dir / "run" / "intake.pid",
+        log_file=settings.var_dir / "log" / "intake.log",
+        port=None,
+    )
+
+
 def ami_daemon(settings: Settings) -> Daemon:
     return _hotline_daemon(settings, "AMI listener", "ami")
 
@@ -108,6 +118,7 @@ def up(settings: Settings) -> list[str]:
     notes.append(f"AMI listener (pid {ami_daemon(settings).start(ready_s=1)})")
     pid = web_daemon(settings).start(ready_s=60)
     notes.append(f"back office on http://{settings.web_host}:{settings.web_port}/ (pid {pid})")
+    notes.append(f"order intake (pid {intake_daemon(settings).start(ready_s=1)})")
     if speech_configured(settings):
         notes.append(f"transcription worker (pid {worker_daemon(settings).start(ready_s=1)})")
     else:
@@ -119,6 +130,8 @@ def down(settings: Settings) -> list[str]:
     notes = []
     if worker_daemon(settings).stop():
         notes.append("transcription worker stopped")
+    if intake_daemon(settings).stop():
+        notes.append("order intake stopped")
     if web_daemon(settings).stop():
         notes.append("back office stopped")
     if ami_daemon(settings).stop():
@@ -139,6 +152,7 @@ def status(settings: Settings) -> list[Component]:
     listener = ami_daemon(settings).pid()
     web = web_daemon(settings).pid()
     worker = worker_daemon(settings).pid()
+    intake = intake_daemon(settings).pid()
     return [
         Component("redis", port_open(host, port), f"{host}:{port}"),
         Component("asterisk", pbx.running, pbx.version.split(" built")[0] if pbx.running else ""),
@@ -153,5 +167,6 @@ def status(settings: Settings) -> list[Component]:
             web is not None and port_open(settings.web_host, settings.web_port),
             f"http://{settings.web_host}:{settings.web_port}/",
         ),
+        Component("intake", intake is not None, f"pid {intake}" if intake else ""),
         Component("worker", worker is not None, f"pid {worker}" if worker else "no model"),
     ]

@@ -1,8 +1,10 @@
-"""`hotline web` (the back office) and `hotline backoffice migrate|seed-demo`."""
+"""`hotline web` (the back office) and `hotline backoffice migrate|seed-demo|intake`."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 
 from backoffice.__main__ import main as backoffice_main
 
@@ -14,7 +16,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = office.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, text in (("migrate", "upgrade the tables"), ("seed-demo", "demo network + users")):
         actions.add_parser(name, help=text).set_defaults(run=lambda a: _backoffice(a.action))
+    actions.add_parser(
+        "intake", help="turn finished calls (the call-event stream) into work orders"
+    ).set_defaults(run=_intake)
 
 
 def _backoffice(command: str) -> int:
     return backoffice_main([command])
+
+
+def _intake(_: argparse.Namespace) -> int:
+    from acd.store import connect
+    from backoffice.db import upgrade
+    from backoffice.intake import run_intake
+    from backoffice.services.work_orders import WorkOrderConfig
+    from hotline import logs
+    from hotline.db import make_engine
+    from hotline.settings import load_settings
+
+    settings = load_settings()
+    logs.configure(settings.log_level)
+    engine = make_engine(settings)
+    upgrade(engine)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_intake(connect(settings.redis_url), engine, WorkOrderConfig(tz=settings.timezone), stop)
+    return 0

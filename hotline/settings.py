@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     speech_worker_retry_seconds: float = Field(default=5.0, gt=0)
     speech_worker_stale_seconds: float = Field(default=900.0, gt=0)
 
+    # The order intake takes over a dead intake process's events after this long.
+    intake_stale_seconds: float = Field(default=60.0, ge=0.5, le=3600)
+
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8000, ge=1, le=65535)
 

@@ -31,6 +31,7 @@ def _intake(_: argparse.Namespace) -> int:
     from backoffice.intake import run_intake
     from backoffice.services.work_orders import WorkOrderConfig
     from hotline import logs
+    from hotline.callevents.stream import RetryPolicy
     from hotline.db import make_engine
     from hotline.settings import load_settings
 
@@ -41,5 +42,7 @@ def _intake(_: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_intake(connect(settings.redis_url), engine, WorkOrderConfig(tz=settings.timezone), stop)
+    retry = RetryPolicy(stale_after_s=settings.intake_stale_seconds)
+    config = WorkOrderConfig(tz=settings.timezone)
+    run_intake(connect(settings.redis_url), engine, config, stop, retry)
     return 0

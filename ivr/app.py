@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from acd import seats
 from acd.store import AcdStore
+from backoffice.services import order_status
 from hotline.callevents.figures import LiveFigures
 from hotline.callevents.stream import CallEventLog
 from hotline.logs import event
@@ -29,6 +30,7 @@ from ivr.flow import Flow, FlowRun, Prompt, load_flow
 from ivr.flowstore import ActiveFlowCache
 from ivr.handoffs import callback_booker, message_recorder, to_operator
 from ivr.journal import CallJournal
+from ivr.order_status import order_status_reader
 from ivr.prompts import PromptMissing, PromptText, render_prompts, resolve
 from ivr.session import CallSession, HandoffHandler, SessionEnd
 
@@ -152,6 +154,9 @@ def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None)
             "queue": build_acd_queue(settings, store, journal),
             "message": message_recorder(settings.recordings_dir, journal),
             "callback": callback_booker(engine, journal),
+            "order_status": order_status_reader(
+                lambda digits: order_status.lookup(engine, digits), settings.timezone
+            ),
             **build_speech(settings),
         },
         clock=service_clock(settings),

@@ -61,15 +61,16 @@ def test_each_main_menu_choice_reaches_its_destination(dialer: Dialer, ivr_clock
     collected = [s for s in order if s[0] == "order_number"]
     assert any(s[1] == ORDER_NO for s in collected), order
     assert ("order_number", "1", "confirmed") in order
-    # No work-order adapter yet: the status lookup hands the caller to an operator.
-    assert "order_lookup" in nodes(results["order"])
+    # No such order: the caller hears so and gets the after-order menu, not a queue.
+    assert ("order_lookup", None, "not_found") in order
+    assert "order_not_found" in nodes(results["order"])
     # Nobody is ready in this test: each caller waits in the ACD's queue until hanging up,
-    # except the order lookup, which has no adapter yet and goes to Asterisk's queue.
+    # except the order lookup, which never queues.
     for name, result in results.items():
         assert result.record is not None
         events = acd_events(dialer.ivr, result.record["uniqueid"])
         if name == "order":
-            assert result.record["result"] == "queue" and events == []
+            assert events == []
         else:
             assert events == ["enqueue", "abandon"], (name, events)
 

@@ -22,6 +22,7 @@ class CallerScript:
     hold_ms: int = 5000  # after the last key, before the caller hangs up
     caller: str = "13800138000"
     audio_wav: str = ""  # a G.711 WAV streamed to the hotline (a caller who speaks)
+    audio_loops: int = 1  # how often the WAV is played; -1: until the call ends
     # Per-key waits (ms before each key), overriding first_key_ms/key_gap_ms where given.
     waits_ms: tuple[int, ...] = ()
 
@@ -51,7 +52,8 @@ def caller_scenario(script: CallerScript, pcap_dir: str = "") -> str:
     up at any moment and the call still ends cleanly."""
     parts = [_HEAD, _invite(script), _ANSWERED.replace("{caller}", script.caller)]
     if script.audio_wav:
-        parts.append(_action(f'<exec rtp_stream="{escape(script.audio_wav)},1,0"/>'))
+        stream = f"{escape(script.audio_wav)},{script.audio_loops},0"
+        parts.append(_action(f'<exec rtp_stream="{stream}"/>'))
     for index, key in enumerate(script.keys):
         wait = script.wait_before(index)
         # SIPp allows about a hundred labels: short gaps (a caller typing a number) are plain

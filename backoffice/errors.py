@@ -41,3 +41,9 @@ class TooManyAttempts(BackofficeError):
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class Unavailable(BackofficeError):
+    """A component the request needs (Redis) is down; nothing was changed."""
+
+    status_code = 503

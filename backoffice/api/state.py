@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import redis
 from sqlalchemy.engine import Engine
 
 from backoffice.ratelimit import SlidingWindowLimiter
@@ -19,3 +20,12 @@ class Backoffice:
     login_limiter: SlidingWindowLimiter
     web_form_limiter: SlidingWindowLimiter
     orders: WorkOrderConfig
+    _redis: redis.Redis | None = field(default=None, repr=False)
+
+    def redis(self) -> redis.Redis:
+        """The hotline's Redis (call events), connected on first use rather than at start."""
+        if self._redis is None:
+            self._redis = redis.Redis.from_url(
+                self.settings.redis_url, decode_responses=True, socket_connect_timeout=2
+            )
+        return self._redis

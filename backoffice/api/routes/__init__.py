@@ -3,8 +3,16 @@
 from fastapi import APIRouter
 
 from backoffice.api.errors import ERROR_RESPONSES
-from backoffice.api.routes import audit_log, auth, org_units, public, users, work_orders
+from backoffice.api.routes import (
+    audit_log,
+    auth,
+    dead_letters,
+    org_units,
+    public,
+    users,
+    work_orders,
+)
 
 api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-for module in (auth, users, org_units, work_orders, public, audit_log):
+for module in (auth, users, org_units, work_orders, public, audit_log, dead_letters):
     api_router.include_router(module.router)

@@ -3,7 +3,8 @@
 Layout (prefix `hotline:acd:` by default):
 
     agent:{agent_id}        hash   state, role, skills (JSON), idle_since, registered (1/0),
-                                   call (current call id or ""), reason, state_since
+                                   call (current call id or ""), reason, state_since,
+                                   misses (offers in a row that rang out)
     profiles                hash   agent id -> {"role", "skills"} JSON: every known seat, read
                                    in one HMGET when choosing among free seats
     avail:all               zset   seats free to ring now (available + registered), by idle_since

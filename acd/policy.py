@@ -43,7 +43,14 @@ def rules_for(rules_by_queue: Mapping[str, QueueRules], queue: str) -> QueueRule
     return rules_by_queue.get(queue) or QueueRules(name=queue)
 
 
-def state_after_release(outcome: ReleaseOutcome) -> AgentState:
+def state_after_release(
+    outcome: ReleaseOutcome, misses: int = 1, pause_after: int = 1
+) -> AgentState:
+    """Where a seat goes when its offer comes back. A seat that let `pause_after` offers in a
+    row ring out is paused; before that it goes back to the end of the idle order, since one
+    missed ring is often a headset put down for a moment."""
+    if outcome is ReleaseOutcome.NO_ANSWER and misses < pause_after:
+        return AgentState.AVAILABLE
     return _AFTER_RELEASE[outcome]
 
 

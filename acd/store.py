@@ -166,7 +166,9 @@ return {1, 'ok'}
 """
 )
 
-# ARGV 7 seat's next state, 8 '1' to restart its idle clock, 9 reason.
+# ARGV 7 seat's next state, 8 '1' to restart its idle clock, 9 reason, 10 '1' to count the
+# miss, 11 misses in a row that pause the seat. Counting here, not in Python, keeps a release
+# one round trip; the rule is acd.policy.state_after_release's.
 RELEASE_LUA = (
     _CALL_PRELUDE
     + """
@@ -180,9 +182,19 @@ if seat[1] ~= 'ringing' or seat[2] ~= ARGV[5] then return {0, 'agent_not_ringing
 redis.call('HSET', KEYS[4], 'status', 'waiting', 'agent', '', 'offered_at', '')
 redis.call('ZADD', KEYS[5], call[4], call[3])
 redis.call('DEL', KEYS[6])
-redis.call('HSET', KEYS[1], 'state', ARGV[7], 'call', '', 'reason', ARGV[9],
+local target, fresh = ARGV[7], ARGV[8]
+if ARGV[10] == '1' then
+  local misses = redis.call('HINCRBY', KEYS[1], 'misses', 1)
+  if misses >= tonumber(ARGV[11]) then
+    target, fresh = 'paused', '0'
+    redis.call('HSET', KEYS[1], 'misses', 0)
+  else
+    target, fresh = 'available', '1'
+  end
+end
+redis.call('HSET', KEYS[1], 'state', target, 'call', '', 'reason', ARGV[9],
            'state_since', ARGV[3])
-if ARGV[8] == '1' then redis.call('HSET', KEYS[1], 'idle_since', ARGV[3]) end
+if fresh == '1' then redis.call('HSET', KEYS[1], 'idle_since', ARGV[3]) end
 reindex(SKILLS, SKILLS)
 event('type', 'release', 'call', ARGV[5], 'agent', ARGV[1], 'reason', ARGV[9])
 return {1, 'ok'}
@@ -201,7 +213,8 @@ if call[1] ~= ARGV[1] or seat_call ~= ARGV[5] then return {0, 'not_offered_to_ag
 redis.call('DEL', KEYS[4], KEYS[6])
 redis.call('ZREM', KEYS[5], call[2])
 redis.call('HDEL', KEYS[7], ARGV[5])
-redis.call('HSET', KEYS[1], 'state', ARGV[7], 'call', '', 'reason', '', 'state_since', ARGV[3])
+redis.call('HSET', KEYS[1], 'state', ARGV[7], 'call', '', 'reason', '', 'state_since', ARGV[3],
+           'misses', 0)
 if ARGV[7] == 'available' then redis.call('HSET', KEYS[1], 'idle_since', ARGV[3]) end
 reindex(SKILLS, SKILLS)
 event('type', 'finish', 'call', ARGV[5], 'agent', ARGV[1])
@@ -416,7 +429,11 @@ class AcdStore:
         events_maxlen: int = 10_000,
         max_attempts: int = 5,
         first_page: int = _FIRST_PAGE,
+        no_answer_pause_after: int = 1,
     ) -> None:
+        if no_answer_pause_after < 1:
+            raise ValueError("no_answer_pause_after must be at least 1")
+        self._pause_after = no_answer_pause_after
         if not client.get_connection_kwargs().get("decode_responses"):
             raise ValueError("AcdStore needs a client with decode_responses=True; use connect()")
         self._r = client
@@ -693,13 +710,13 @@ class AcdStore:
 
     def release(self, call_id: str, agent_id: str, outcome: ReleaseOutcome) -> Result:
         """The offer went unanswered: the call keeps its place in line; the seat moves on
-        (no answer -> paused, declined -> available at the back of the idle order)."""
+        (no answer -> paused after `no_answer_pause_after` in a row, else available at the
+        back of the idle order, as after a decline)."""
         state = state_after_release(outcome)
         fresh = "1" if state is AgentState.AVAILABLE else "0"
-        return self._retrying(
-            self._release,
-            lambda: self._pair_prepared(call_id, agent_id, state.value, fresh, outcome.value),
-        )
+        count = "1" if outcome is ReleaseOutcome.NO_ANSWER else "0"
+        args = (state.value, fresh, outcome.value, count, self._pause_after)
+        return self._retrying(self._release, lambda: self._pair_prepared(call_id, agent_id, *args))
 
     def finish(self, call_id: str, agent_id: str) -> Result:
         """The conversation ended: the call is gone, the seat goes to wrap-up (or straight

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     acd_ring_timeout_seconds: int = Field(default=20, ge=5, le=120)
     acd_wrap_up_seconds: float = Field(default=15.0, ge=0, le=600)
     acd_max_wait_seconds: float = Field(default=600.0, ge=10)
+    # A seat is paused as 'no_answer' after this many offers in a row rang out.
+    acd_no_answer_pause_after: int = Field(default=2, ge=1, le=10)
 
     # Speech: a Vosk model folder per language, e.g. {"zh": "/srv/vosk-model-small-cn-0.22"}.
     vosk_models: dict[str, Path] = Field(default_factory=dict)

@@ -142,7 +142,9 @@ def build_acd_queue(settings: Settings, store: AcdStore, journal: CallJournal) -
 
 
 def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None) -> IvrService:
-    store = store or AcdStore.from_url(settings.redis_url)
+    store = store or AcdStore.from_url(
+        settings.redis_url, no_answer_pause_after=settings.acd_no_answer_pause_after
+    )
     journal = build_journal(settings, store)
     return IvrService(
         engine=engine,

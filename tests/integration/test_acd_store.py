@@ -565,3 +565,43 @@ def _check_final_state(acd: AcdStore, holders: dict[str, str]) -> None:
         if c is not None and c.status is CallStatus.OFFERED
     ]
     assert len(offered) == len(ringing)
+
+
+def test_a_seat_is_paused_only_after_n_offers_in_a_row_ring_out(
+    redis_client: Client, clock: ManualClock
+) -> None:
+    store = AcdStore(redis_client, RULES, keys=unique_keys(), clock=clock,
+                     no_answer_pause_after=2)  # fmt: skip
+    try:
+        store.upsert_agent(seat("a1", idle_since=T0 - 300))
+        store.upsert_agent(seat("a2", idle_since=T0 - 10))
+        store.enqueue(caller("c1", enqueued_at=T0 - 50))
+        assert store.try_match_call("c1") == Assignment("c1", "a1")
+        clock.now = T0 + 1
+        assert store.release("c1", "a1", ReleaseOutcome.NO_ANSWER)
+        first_miss = store.get_agent("a1")
+        assert first_miss is not None and first_miss.state is AgentState.AVAILABLE
+        # Back of the idle line: the call goes to the other seat next.
+        assert store.try_match_call("c1") == Assignment("c1", "a2")
+        assert store.release("c1", "a2", ReleaseOutcome.NO_ANSWER)
+        assert store.try_match_call("c1") == Assignment("c1", "a1")
+        assert store.release("c1", "a1", ReleaseOutcome.NO_ANSWER)
+        second_miss = store.get_agent("a1")
+        assert second_miss is not None and second_miss.state is AgentState.PAUSED
+        # Answering resets the count: a2 missed once, then answered, then misses once more.
+        assert store.try_match_call("c1") == Assignment("c1", "a2")
+        store.set_state("a2", AgentState.ON_CALL)
+        assert store.finish("c1", "a2")
+        store.set_state("a2", AgentState.AVAILABLE)
+        store.enqueue(caller("c2", enqueued_at=T0 + 5))
+        assert store.try_match_call("c2") == Assignment("c2", "a2")
+        assert store.release("c2", "a2", ReleaseOutcome.NO_ANSWER)
+        after_answer = store.get_agent("a2")
+        assert after_answer is not None and after_answer.state is AgentState.AVAILABLE
+    finally:
+        store.purge()
+
+
+def test_the_pause_count_must_be_positive(redis_client: Client) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        AcdStore(redis_client, no_answer_pause_after=0)

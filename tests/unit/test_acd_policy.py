@@ -348,3 +348,13 @@ def test_no_answer_pauses_the_seat_and_declined_frees_it() -> None:
     assert state_after_release(ReleaseOutcome.NO_ANSWER) is AgentState.PAUSED
     assert state_after_release(ReleaseOutcome.DECLINED) is AgentState.AVAILABLE
     assert state_after_release(ReleaseOutcome.FAILED) is AgentState.PAUSED
+
+
+def test_a_seat_is_paused_for_no_answer_only_after_the_configured_misses() -> None:
+    assert state_after_release(ReleaseOutcome.NO_ANSWER, misses=1, pause_after=2) is (
+        AgentState.AVAILABLE
+    )
+    assert state_after_release(ReleaseOutcome.NO_ANSWER, misses=2, pause_after=2) is (
+        AgentState.PAUSED
+    )
+    assert state_after_release(ReleaseOutcome.FAILED, misses=1, pause_after=3) is AgentState.PAUSED

@@ -154,6 +154,10 @@ class AcdQueue:
             return True
         self.store.release(waiting.call_id, seat, ReleaseOutcome.NO_ANSWER)
         event(log, "acd.no_answer", level=logging.WARNING, uniqueid=waiting.call_id, seat=seat)
+        # Back in its place: offer it to whoever is free now, and the seat (if not paused) to
+        # whoever waits; a match lands on the offer list this call's wait is blocked on.
+        self.store.try_match_call(waiting.call_id)
+        self.store.try_match_agent(seat)
         return False
 
 

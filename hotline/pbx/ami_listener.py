@@ -81,7 +81,11 @@ class AmiListener:
     def _follow(self, stop: threading.Event) -> None:
         client = self.connect()
         try:
-            client.add_event_listener(self.on_event)
+            # asterisk-ami's reader thread ends on any error (a pack it can't parse, an
+            # exception in a handler) without marking the client finished: mark it, so this
+            # loop reconnects and re-syncs instead of waiting on a client that hears nothing.
+            client.add_listener(on_disconnect=self._on_dropped)
+            client.add_event_listener(self._on_event_safely)
             self._resync(client)
             while not stop.is_set() and not client.finished.is_set():
                 client.finished.wait(0.5)
@@ -120,6 +124,16 @@ class AmiListener:
             raise AmiError("Asterisk did not finish listing channels")
         return set(self._channels)
 
+    def _on_dropped(self, source: Any, error: Exception | None = None, **_: Any) -> None:
+        event(log, "ami.reader_stopped", level=logging.WARNING, error=str(error))
+        source.finished.set()
+
+    def _on_event_safely(self, event: Any, **extra: Any) -> None:
+        try:
+            self.on_event(event, **extra)
+        except Exception as exc:  # one odd event must not stop presence for every seat
+            _log_event_error(getattr(event, "name", "?"), exc)
+
     def on_event(self, event: Any, **_: Any) -> None:
         keys: dict[str, str] = event.keys
         if keys.get("ActionID") == "hotline-channels":
@@ -144,3 +158,7 @@ class AmiListener:
         if aor in self.seats and registered is not None:
             self.presence.set_registered(aor, registered)
             event(log, "ami.seat_registration", seat=aor, registered=registered, status=status)
+
+
+def _log_event_error(name: str, exc: Exception) -> None:
+    event(log, "ami.event_failed", level=logging.ERROR, ami_event=name, error=repr(exc))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +52,13 @@ def presence(asterisk: Pbx, ivr_service: IvrService) -> Iterator[AmiListener]:
 class Softphone:
     """A seat's SIPp softphone: one process registers, one answers calls."""
 
-    def __init__(self, asterisk: Pbx, seat: str, answer: bool = True) -> None:
+    def __init__(
+        self, asterisk: Pbx, seat: str, answer: bool = True, ring_ms: int = 300
+    ) -> None:
         self.work = Path(tempfile.mkdtemp(prefix=f"seat{seat}-"))
         self.contact_port = free_port()
         target = f"{asterisk.settings.sip_bind}:{asterisk.settings.sip_port}"
-        (self.work / "answer.xml").write_text(answering_scenario(ring_ms=300, answer=answer))
+        (self.work / "answer.xml").write_text(answering_scenario(ring_ms=ring_ms, answer=answer))
         phone = SeatPhone(seat, asterisk.creds.seat_passwords[seat], self.contact_port,
                           registered_ms=120_000)  # fmt: skip
         (self.work / "register.xml").write_text(registration_scenario(phone))
@@ -78,8 +82,8 @@ class Softphone:
 def softphones(asterisk: Pbx) -> Iterator[Callable[..., Softphone]]:
     started: list[Softphone] = []
 
-    def start(seat: str, answer: bool = True) -> Softphone:
-        started.append(Softphone(asterisk, seat, answer))
+    def start(seat: str, answer: bool = True, ring_ms: int = 300) -> Softphone:
+        started.append(Softphone(asterisk, seat, answer, ring_ms))
         return started[-1]
 
     yield start
@@ -152,3 +156,36 @@ def test_caller_abandoning_in_queue_is_removed(
     lifecycle = call_events(ivr_service, uniqueid)
     assert [e.type for e in lifecycle] == ["started", "queued", "abandoned", "ended"]
     assert lifecycle[-1].data["abandoned"] is True and lifecycle[-1].data["answered"] is False
+
+
+def test_a_seat_that_never_answers_is_passed_over_then_paused_after_two_misses(
+    asterisk: Pbx, dialer: Dialer, ivr_service: IvrService, presence: AmiListener,
+    softphones: Callable[..., Softphone], desk: SeatDesk,
+) -> None:  # fmt: skip
+    store = ivr_service.acd
+    # 1004 is away: its phone rings far longer than the ACD lets a seat ring.
+    # Seats 1001/1002 are left alone: the AMI listener tests expect them unregistered.
+    for seat, ring_ms in (("1004", 120_000), ("1003", 300)):
+        softphones(seat, ring_ms=ring_ms)
+        assert eventually(lambda s=seat: bool((a := store.get_agent(s)) and a.registered), 30), (
+            seat, store.get_agent(seat), asterisk.rx("pjsip show contacts"))
+    desk.ready("1004")  # the longest idle: offered first
+    time.sleep(0.2)
+    desk.ready("1003")
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(dialer.call, "10", hold_ms=20_000, caller="13800000001")
+        time.sleep(14)
+        second = pool.submit(dialer.call, "10", hold_ms=20_000, caller="13800000002")
+        results = [first.result(), second.result()]
+    ids = [r.record["uniqueid"] for r in results if r.record is not None]
+    assert len(ids) == 2, [r.as_dict() for r in results]
+    for call_id in ids:
+        offers = [(e["type"], e.get("agent")) for e in acd_events(ivr_service, call_id)
+                  if e.get("type") in ("offer", "release", "finish")]  # fmt: skip
+        # Rang out at 1004, went back to its place, was answered by 1003.
+        assert offers == [("offer", "1004"), ("release", "1004"), ("offer", "1003"),
+                          ("finish", "1003")], offers  # fmt: skip
+    away = store.get_agent("1004")
+    assert away is not None and away.state is AgentState.PAUSED
+    reason = store.client.hget(store.keys.agent("1004"), "reason")
+    assert reason == "no_answer"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -30,10 +30,8 @@ async def get_backoffice(request: Request) -> Backoffice:
 BackofficeDep = Annotated[Backoffice, Depends(get_backoffice)]
 
 
-async def get_session(backoffice: BackofficeDep) -> AsyncIterator[Session]:
+def get_session(backoffice: BackofficeDep) -> Iterator[Session]:
     # Objects stay readable after commit: the response is built from what was just written.
-    # Opening a session does no I/O (it connects on first use, in the route's thread);
-    # closing it hands the connection back to the pool, a local rollback at most.
     with Session(backoffice.engine, expire_on_commit=False) as session:
         yield session
 

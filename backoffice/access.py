@@ -47,7 +47,10 @@ class Viewer:
 
 
 def viewer_of(session: Session, user: User) -> Viewer:
-    unit = session.get(OrgUnit, user.org_unit_id)
+    return viewer_from(user, session.get(OrgUnit, user.org_unit_id))
+
+
+def viewer_from(user: User, unit: OrgUnit | None) -> Viewer:
     if user.id is None or unit is None:
         raise Unauthorized("this account has no org unit; ask an admin")
     return Viewer(

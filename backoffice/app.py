@@ -81,3 +81,11 @@ def _create_secret(path: Path) -> None:
         pass
     finally:
         tmp.unlink()
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app from `HOTLINE_*` settings, for uvicorn's `--factory` with several workers:
+    `uvicorn --factory backoffice.app:create_app_from_environment --workers 2`."""
+    from hotline.settings import load_settings
+
+    return create_app(load_settings())

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from backoffice.errors import TooManyAttempts, Unauthorized
-from backoffice.models import ApiToken, User, utcnow
+from backoffice.models import ApiToken, OrgUnit, User, utcnow
 from backoffice.passwords import burn_verify_time, verify_password
 from backoffice.ratelimit import SlidingWindowLimiter
 from backoffice.services.users import by_username
@@ -72,18 +75,34 @@ def _account(session: Session, username: str, password: str) -> User | None:
 
 def user_for_token(session: Session, raw: str, now: datetime | None = None) -> User | None:
     """The active user a live token belongs to, else None."""
-    now = now or utcnow()
-    query = (
-        select(User)
+    found = signed_in(session, raw, now)
+    return None if found is None else found[0]
+
+
+def signed_in(
+    session: Session, raw: str, now: datetime | None = None
+) -> tuple[User, OrgUnit] | None:
+    """The active user a live token belongs to and their org unit (one query), else None."""
+    params = {"token_hash": token_hash(raw), "now": now or utcnow()}
+    row = session.exec(_signed_in_query(), params=params).first()
+    return None if row is None else (row[0], row[1])
+
+
+@cache
+def _signed_in_query() -> Select[User, OrgUnit]:
+    # Built once: every request asks it, and building the statement costs more than running
+    # it (SQLAlchemy then also reuses its compiled form without recomputing the cache key).
+    return (
+        select(User, OrgUnit)
         .join(ApiToken, col(ApiToken.user_id) == col(User.id))
+        .join(OrgUnit, col(OrgUnit.id) == col(User.org_unit_id))
         .where(
-            ApiToken.token_hash == token_hash(raw),
+            col(ApiToken.token_hash) == bindparam("token_hash"),
             col(ApiToken.revoked_at).is_(None),
-            col(ApiToken.expires_at) > now,
+            col(ApiToken.expires_at) > bindparam("now"),
             col(User.active).is_(True),
         )
     )
-    return session.exec(query).first()
 
 
 def revoke(session: Session, raw: str) -> None:

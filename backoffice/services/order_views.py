@@ -42,10 +42,18 @@ def _masked_fields(order: WorkOrder, viewer: Viewer) -> dict[str, str]:
     }
 
 
+# What a list shows of an order; reading just these (not the whole row through model_dump)
+# is most of what a page of 100 costs.
+_LIST_FIELDS = tuple(name for name in WorkOrderListItem.model_fields if name != "due_state")
+
+
 def present_item(
     order: WorkOrder, viewer: Viewer, now: datetime | None = None
 ) -> WorkOrderListItem:
-    fields = {**order.model_dump(), **_masked_fields(order, viewer)}
+    fields: dict[str, object] = {name: getattr(order, name) for name in _LIST_FIELDS}
+    if access.masks_phone(viewer, order):
+        fields["caller_phone"] = mask_phone(order.caller_phone)
+        fields["summary"] = redact_text(order.summary)
     if order.confidential:
         fields["summary"] = WITHHELD
     fields["due_state"] = order_due_state(order, now or utcnow())

@@ -180,13 +180,35 @@ def test_list_filters(db: Backend, session: Session) -> None:
 
 
 def test_the_list_order_is_served_by_the_keyset_index(db: Backend, session: Session) -> None:
+    query = "SELECT id FROM work_order ORDER BY created_at DESC, id DESC LIMIT 20"
+    assert "ix_work_order_created_at_id" in _plan(db, session, query)
+
+
+@pytest.mark.parametrize("column", ["status", "org_unit_id", "assignee_id"])
+def test_a_filtered_list_is_one_range_of_its_keyset_index(
+    db: Backend, session: Session, column: str
+) -> None:
+    # Revision 0004: with the filter column in front of (created_at, id), a page of a rare
+    # status costs what a page of a common one does, instead of a walk past the others.
+    query = (
+        f"SELECT id FROM work_order WHERE {column} = :value"
+        " ORDER BY created_at DESC, id DESC LIMIT 20"
+    )
+    value = "reopened" if column == "status" else 1
+    plan = _plan(db, session, query, value=value)
+    assert f"ix_work_order_{column}_created_at_id" in plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan  # the index gives the order
+
+
+def _plan(db: Backend, session: Session, query: str, **params: object) -> str:
     from sqlalchemy import text
 
-    query = "SELECT id FROM work_order ORDER BY created_at DESC, id DESC LIMIT 20"
     if db.name == "postgresql":
-        session.exec(text("SET enable_seqscan = off"))  # type: ignore[call-overload]
-        rows = session.exec(text(f"EXPLAIN {query}"))  # type: ignore[call-overload]
+        # The test table is tiny: keep the planner off the plans it would prefer for that.
+        for method in ("seqscan", "bitmapscan"):
+            session.exec(text(f"SET enable_{method} = off"))  # type: ignore[call-overload]
+        explain = "EXPLAIN"
     else:
-        rows = session.exec(text(f"EXPLAIN QUERY PLAN {query}"))  # type: ignore[call-overload]
-    plan = "\n".join(str(row[-1]) for row in rows)
-    assert "ix_work_order_created_at_id" in plan
+        explain = "EXPLAIN QUERY PLAN"
+    rows = session.exec(text(f"{explain} {query}"), params=params)  # type: ignore[call-overload]
+    return "\n".join(str(row[-1]) for row in rows)

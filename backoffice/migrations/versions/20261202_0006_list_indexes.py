@@ -1,7 +1,7 @@
 """Keyset indexes per list filter: (status | org_unit_id | assignee_id, created_at, id).
 
-Revision ID: 0004
-Revises: 0001
+Revision ID: 0006
+Revises: 0004
 Create Date: 2026-12-02
 
 A list filtered by status, org unit or assignee, newest first, walked the (created_at, id)
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0001"
+revision: str = "0006"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from backoffice import web
 from backoffice.api import errors
 from backoffice.api.routes import api_router
 from backoffice.api.state import Backoffice
@@ -55,6 +56,7 @@ def create_app(
     app.state.backoffice = state
     errors.install(app)
     app.include_router(api_router)
+    web.install(app)
     return app
 
 

@@ -1,0 +1,8 @@
+"""The page routers, gathered; none of them is under /api."""
+
+from fastapi import APIRouter
+
+from backoffice.web.routes import session
+
+page_router = APIRouter(include_in_schema=False)
+page_router.include_router(session.router)

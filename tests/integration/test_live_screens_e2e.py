@@ -31,8 +31,15 @@ from tests.integration.test_acd_calls import Softphone, presence, softphones  # 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SUPERVISOR_PHONE = "9001"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 

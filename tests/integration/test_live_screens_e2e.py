@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from acd import seats
 from acd.desk import SeatDesk
@@ -19,6 +19,8 @@ from acd.model import AgentState, Role
 from backoffice import seed
 from backoffice.app import create_app
 from backoffice.db import upgrade
+from backoffice.live.board import DESK_PREFIX
+from backoffice.models import WorkOrder
 from hotline.pbx.runner import Pbx
 from hotline.secrets import load_credentials
 from hotline.settings import Settings
@@ -47,6 +49,8 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 @pytest.fixture(scope="module")
 def web(stack_settings: Settings, ivr_service: IvrService, asterisk: Pbx) -> Iterator[str]:
     engine = ivr_service.engine
+    for key in ivr_service.acd.client.scan_iter(match=f"{DESK_PREFIX}*"):
+        ivr_service.acd.client.delete(key)  # seat choices left by an earlier run
     upgrade(engine)
     with Session(engine) as session:
         seed.demo(session)
@@ -129,6 +133,20 @@ def test_agent_goes_ready_and_the_screen_pop_shows_the_ivr_path(
     assert "main_menu" in path and "wage_arrears" in path, path
     assert page.inner_text("#pop-caller") == "13800138000"
     page.wait_for_selector(".seat-state[data-state=on_call]", timeout=20_000)
+    # The work order, pre-filled from the IVR, saved during the call and corrected after.
+    assert page.input_value("#order-form select[name=category]") == "wage_arrears"
+    page.fill("#order-form input[name=employer_name]", "娄底市某建筑公司")
+    for summary in ("三个月工资未发", "三个月工资未发，共两万元"):
+        page.fill("#order-form textarea[name=summary]", summary)
+        with page.expect_response(f"{web}/desk/order") as saved:
+            page.click("#save-order")
+        assert saved.value.status == 200, saved.value.text()
+    page.wait_for_selector(".order-saved", timeout=10_000)
+    call_id = page.get_attribute(".screen-pop", "data-call")
+    with Session(ivr_service.engine) as session:
+        order = session.exec(select(WorkOrder).where(WorkOrder.call_id == call_id)).one()
+    assert order.caller_phone == "13800138000" and order.employer_name == "娄底市某建筑公司"
+    assert order.summary == "三个月工资未发，共两万元" and order.category == "wage_arrears"
     page.screenshot(path=str(SHOTS / "desk.png"), full_page=True)
     call.join(90)
     page.close()
@@ -168,6 +186,13 @@ def test_supervisor_sees_waiting_rise_and_fall_and_listens_to_a_live_call(
 def test_an_agent_cannot_open_the_wallboard_or_admin_pages(web: str, browser: Any) -> None:
     page = signed_in(browser, web, "operator")
     assert page.goto(f"{web}/wallboard").status == 403
+    # A lawyer's seat is not an operator's, and a seat that does not exist is nobody's.
+    for seat in ("2001", "7777", "1001&x"):
+        page.goto(f"{web}/desk")
+        page.fill("#seat", seat)
+        with page.expect_response(f"{web}/desk/seat") as answer:
+            page.click("#seat-form button")
+        assert answer.value.status == 422, seat
     assert page.goto(f"{web}/wallboard/events").status == 403
     page.close()
     anonymous = browser.new_page()

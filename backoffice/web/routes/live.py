@@ -12,20 +12,26 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sse_starlette.sse import EventSourceResponse
 
 from acd.desk import SeatRefused
 from acd.store import AcdStore
 from backoffice.access import Viewer
-from backoffice.api.deps import BackofficeDep
+from backoffice.api.deps import BackofficeDep, SessionDep
+from backoffice.domain.deadlines import Category
 from backoffice.domain.lifecycle import Role
 from backoffice.errors import Forbidden, Invalid
+from backoffice.identifiers import caller_id_phone
 from backoffice.live.board import TICK_S, Board, SeatNotYours
+from backoffice.live.screenpop import ScreenPop
+from backoffice.models import WorkOrderCreate, WorkOrderUpdate
+from backoffice.services import work_orders
 from backoffice.web.flash import flash
 from backoffice.web.i18n import language_of, translator
 from backoffice.web.render import environment, redirect, render
-from backoffice.web.security import Csrf, PageViewer
+from backoffice.web.security import Csrf, PageUser, PageViewer, csrf_for
 from hotline import bootstrap
 from hotline.callevents.figures import LiveFigures
 from hotline.callevents.live import LiveCalls
@@ -38,6 +44,7 @@ DESK_ROLES = frozenset({Role.OPERATOR, Role.LAWYER, Role.SUPERVISOR, Role.ADMIN}
 BOARD_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 PAUSE_REASONS = ("break", "meal", "meeting", "training", "paperwork")
 MAX_FIELD = 32
+CATEGORIES = tuple(c.value for c in Category)
 
 
 def board_of(backoffice: Any, request: Request) -> Board:
@@ -132,6 +139,7 @@ async def desk_events(
     board = board_of(backoffice, request)
     seat = await asyncio.to_thread(board.seat_of, viewer.user_id)
     wrap_up_s = backoffice.settings.acd_wrap_up_seconds
+    csrf = csrf_for(request, backoffice.secret_key)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         shown_call: str | None = None
@@ -145,11 +153,18 @@ async def desk_events(
                 pop = await asyncio.to_thread(board.screen_pop, call, viewer)
                 if pop is not None:
                     shown_call = call
-                    html = _fragment(request, "desk_pop.html", {"pop": pop})
+                    ctx = {"pop": pop, "csrf": csrf, "category": _category(pop)}
+                    html = _fragment(request, "desk_pop.html", ctx)
                     yield {"event": "desk-pop", "data": html}
             await asyncio.sleep(TICK_S)
 
     return EventSourceResponse(stream(), ping=15)
+
+
+def _category(pop: ScreenPop) -> str:
+    if pop.spoken_category in CATEGORIES:
+        return pop.spoken_category
+    return TOPIC_CATEGORY.get(pop.topic, "other")
 
 
 # --- wallboard ---------------------------------------------------------------------------
@@ -215,8 +230,6 @@ async def wallboard_events(
 ) -> EventSourceResponse:
     _require(viewer, BOARD_ROLES, "wallboard")
     board = board_of(backoffice, request)
-    from backoffice.web.security import csrf_for
-
     csrf = csrf_for(request, backoffice.secret_key)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
@@ -227,3 +240,51 @@ async def wallboard_events(
             await asyncio.sleep(TICK_S)
 
     return EventSourceResponse(stream(), ping=15)
+
+
+# --- the work order taken on the call ----------------------------------------------------
+
+TOPIC_CATEGORY = {"legal": "legal_consultation", "wage_arrears": "wage_arrears",
+                  "work_injury": "work_injury", "other": "other"}  # fmt: skip
+
+
+@router.post("/desk/order", dependencies=[Csrf])
+def desk_order(
+    request: Request, backoffice: BackofficeDep, session: SessionDep, user: PageUser,
+    call_id: Annotated[str, Form(max_length=128)],
+    category: Annotated[str, Form(max_length=MAX_FIELD)] = "other",
+    caller_name: Annotated[str, Form(max_length=50)] = "",
+    employer_name: Annotated[str, Form(max_length=200)] = "",
+    employer_credit_code: Annotated[str, Form(max_length=18)] = "",
+    summary: Annotated[str, Form(max_length=20_000)] = "",
+    anonymous: Annotated[bool, Form()] = False,
+    confidential: Annotated[bool, Form()] = False,
+    urgent: Annotated[bool, Form()] = False,
+) -> Response:  # fmt: skip
+    """Save the order during the call: the first save takes it in, later ones correct it."""
+    call = board_of(backoffice, request).calls.get(call_id)
+    if call is None:
+        raise Invalid(f"no live call {call_id!r}: take the order on the orders page")
+    fields: dict[str, Any] = {
+        "caller_name": caller_name,
+        "employer_name": employer_name.strip(),
+        "employer_credit_code": employer_credit_code.strip(),
+        "summary": summary,
+        "anonymous": anonymous,
+        "confidential": confidential,
+        "category": category,
+    }
+    try:
+        phone = caller_id_phone(call.caller)
+        extra = {"urgent": urgent, "call_id": call_id, "caller_phone": phone}
+        data = WorkOrderCreate.model_validate({**fields, **extra})
+        taken = work_orders.create(session, data, user, config=backoffice.orders)
+        order = taken.order
+        if not taken.created and order.id is not None:
+            changes = WorkOrderUpdate.model_validate(fields)
+            order = work_orders.update(session, order.id, changes, user,
+                                       config=backoffice.orders)  # fmt: skip
+    except ValidationError as exc:
+        raise Invalid(f"the order is not complete: {exc.errors()[0]['msg']}") from None
+    t = translator(language_of(request))
+    return HTMLResponse(f'<p class="order-saved">{t("desk.order_saved", number=order.number)}</p>')

@@ -10,3 +10,17 @@
     });
   });
 })();
+// Forms inside live fragments post in the background and show the answer in place, so the
+// screen pop (and what the agent typed) stays while the call goes on.
+document.addEventListener("submit", function (e) {
+  var form = e.target;
+  var target = form.getAttribute("data-async");
+  if (!target) return;
+  e.preventDefault();
+  fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+    .then(function (r) { return r.text().then(function (body) { return [r.ok, body]; }); })
+    .then(function (res) {
+      var out = document.getElementById(target);
+      if (res[0]) { out.innerHTML = res[1]; } else { out.textContent = res[1]; }
+    });
+});

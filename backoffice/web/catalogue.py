@@ -146,4 +146,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "desk.urgent": ("紧急", "Urgent"),
     "desk.save_order": ("保存工单", "Save work order"),
     "desk.order_saved": ("工单 {number} 已保存", "Work order {number} saved"),
+    "desk.callbacks": ("待回拨", "Callbacks to make"),
+    "desk.requested_at": ("预约时间", "Requested"),
+    "desk.call_back": ("回拨", "Call back"),
+    "flash.callback_started": (
+        "正在呼叫您的话机，接起后自动拨打来电人",
+        "Your phone is ringing; pick up and the caller is dialled",
+    ),
 }

@@ -4,6 +4,7 @@ real uvicorn, Redis, Asterisk, SIPp callers and seats."""
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from hotline.secrets import load_credentials
 from hotline.settings import Settings
 from hotline.sip.caller import free_port
 from ivr.app import IvrService
+from ivr.handoffs import CallbackRequest
 from tests.conftest import eventually, need
 from tests.integration.calls import Dialer
 from tests.integration.test_acd_calls import Softphone, presence, softphones  # noqa: F401
@@ -199,3 +201,36 @@ def test_an_agent_cannot_open_the_wallboard_or_admin_pages(web: str, browser: An
     anonymous.goto(f"{web}/desk")
     assert "/login" in anonymous.url
     anonymous.close()
+
+
+def test_click_to_call_rings_the_agent_then_dials_the_caller_through_the_carrier(
+    web: str, browser: Any, ivr_service: IvrService, asterisk: Pbx, stack_settings: Settings,
+    presence: Any, softphones: Callable[..., Softphone], idle_seats: SeatDesk,  # noqa: F811
+) -> None:  # fmt: skip
+    host, port = stack_settings.carrier_address.split(":")
+    carrier = subprocess.Popen(
+        ["sipp", "-sn", "uas", "-p", port, "-i", host, "-nostdin", "-m", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with Session(ivr_service.engine) as session:
+            session.add(CallbackRequest(uniqueid="cb-test.1", caller="13900139000"))
+            session.commit()
+        softphones("1003")
+        assert eventually(lambda: registered(ivr_service, "1003"), 15)
+        page = signed_in(browser, web, "operator")
+        page.goto(f"{web}/desk")
+        page.fill("#seat", "1003")
+        page.click("#seat-form button")
+        row = page.locator("#callbacks tr", has_text="13900139000")
+        row.locator(".call-back").click()
+
+        def dialled() -> bool:
+            channels = asterisk.rx("core show channels verbose").stdout
+            return "PJSIP/trunk-" in channels and "PJSIP/1003-" in channels
+
+        assert eventually(dialled, 30), asterisk.rx("core show channels verbose").stdout
+        page.close()
+    finally:
+        carrier.terminate()
+        carrier.wait(10)

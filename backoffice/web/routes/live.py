@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlmodel import Session, col, select
 from sse_starlette.sse import EventSourceResponse
 
 from acd.desk import SeatRefused
@@ -38,6 +39,7 @@ from hotline.callevents.live import LiveCalls
 from hotline.errors import DependencyDown
 from hotline.pbx import ami
 from hotline.pbx.originate import BadTarget, Originator, SpyMode
+from ivr.handoffs import CallbackRequest
 
 router = APIRouter()
 DESK_ROLES = frozenset({Role.OPERATOR, Role.LAWYER, Role.SUPERVISOR, Role.ADMIN})
@@ -81,7 +83,7 @@ def desk_page(request: Request, backoffice: BackofficeDep, viewer: PageViewer) -
     board = board_of(backoffice, request)
     seat = board.seat_of(viewer.user_id)
     context = {"seat": seat, "reasons": PAUSE_REASONS,
-               "wrap_up_s": backoffice.settings.acd_wrap_up_seconds}  # fmt: skip
+               "callbacks": open_callbacks(backoffice.engine)}  # fmt: skip
     return render(request, "desk.html", context)
 
 
@@ -288,3 +290,43 @@ def desk_order(
         raise Invalid(f"the order is not complete: {exc.errors()[0]['msg']}") from None
     t = translator(language_of(request))
     return HTMLResponse(f'<p class="order-saved">{t("desk.order_saved", number=order.number)}</p>')
+
+
+# --- the agent's callbacks ---------------------------------------------------------------
+
+
+def open_callbacks(engine: Any, limit: int = 20) -> list[CallbackRequest]:
+    query = (
+        select(CallbackRequest)
+        .where(CallbackRequest.status == "open")
+        .order_by(col(CallbackRequest.requested_at))
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        return list(session.exec(query).all())
+
+
+@router.post("/desk/callbacks/{request_id}/call", dependencies=[Csrf])
+def call_back(
+    request: Request, request_id: int, backoffice: BackofficeDep, viewer: PageViewer
+) -> Response:
+    """Click-to-call: the agent's phone rings first; when answered, the caller is dialled."""
+    _require(viewer, DESK_ROLES, "agent desktop")
+    board = board_of(backoffice, request)
+    seat = board.seat_of(viewer.user_id)
+    settings = backoffice.settings
+    if seat is None or not settings.carrier_address:
+        raise Invalid("choose your seat first; outgoing calls need HOTLINE_CARRIER_ADDRESS")
+    with Session(backoffice.engine) as session:
+        wanted = session.get(CallbackRequest, request_id)
+    if wanted is None or wanted.status != "open":
+        raise Invalid(f"callback request {request_id} is not open")
+    try:
+        board.originator.call_back(seat, wanted.caller, settings.hotline_number)
+    except BadTarget as exc:
+        raise Invalid(str(exc)) from None
+    except DependencyDown as exc:
+        raise Invalid(f"Asterisk did not take the call: {exc}") from None
+    response = redirect("/desk")
+    flash(response, "flash.callback_started")
+    return response

@@ -100,6 +100,7 @@ class PbxContext:
     directories: Mapping[str, str] = field(default_factory=dict)
     # Benchmarks only: the menu as plain dialplan, reached by its own number.
     native_menu: NativeMenu | None = None
+    carrier: str = ""  # host:port for outgoing calls; "" renders no callback context
 
 
 class UnsafeConfigValue(ValueError):
@@ -133,6 +134,7 @@ def _check_safe(ctx: PbxContext) -> None:
         "ami_secret": ctx.ami_secret,
         "agi_url": ctx.agi_url,
         "recordings_dir": ctx.recordings_dir,
+        "carrier": ctx.carrier,
         "moh_dir": ctx.moh_dir,
         "fallback_prompt": ctx.fallback_prompt,
     }

@@ -86,11 +86,16 @@ def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def masks_phone(viewer: Viewer, order: WorkOrder) -> bool:
-    if viewer.role is Role.VIEWER:
+    return masks_number(viewer.role, order.anonymous)
+
+
+def masks_number(role: Role, anonymous: bool) -> bool:
+    """Whether a caller's number is hidden from this role (orders and live calls alike)."""
+    if role is Role.VIEWER:
         return True
-    if viewer.role in CENTRE_ROLES:
+    if role in CENTRE_ROLES:
         return False
-    return order.anonymous
+    return anonymous
 
 
 def acts_for_unit(viewer: Viewer, order: WorkOrder) -> bool:

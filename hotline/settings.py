@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # has its own config, control socket, logs and spool inside it.
     asterisk_instance: str = Field(default="main", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
     asterisk_fallback: Literal["queue", "message"] = "queue"
+    # host:port of the carrier gateway that takes outgoing calls (desk click-to-call); empty:
+    # no outgoing calls.
+    carrier_address: str = Field(default="", pattern=r"^$|^[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$")
 
     # Lets tests and demos run the IVR as if it were another moment (after hours, a holiday).
     ivr_clock: datetime | None = None

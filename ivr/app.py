@@ -18,6 +18,7 @@ from acd import seats
 from acd.store import AcdStore
 from backoffice.services import order_status
 from hotline.callevents.figures import LiveFigures
+from hotline.callevents.live import LiveCalls
 from hotline.callevents.stream import CallEventLog
 from hotline.logs import event
 from hotline.settings import Settings
@@ -26,13 +27,13 @@ from ivr import channel_vars as cv
 from ivr.acd_queue import ANSWERED_ROUTE, AcdQueue, QueuePolicy, WrapUp, seat_answered
 from ivr.callrecord import CallRecord
 from ivr.fastagi import AgiCall, Handler
-from ivr.flow import Flow, FlowRun, Prompt, load_flow
+from ivr.flow import Flow, FlowRun, Handoff, Outcome, Prompt, load_flow
 from ivr.flowstore import ActiveFlowCache
 from ivr.handoffs import callback_booker, message_recorder, to_operator
 from ivr.journal import CallJournal
 from ivr.order_status import order_status_reader
 from ivr.prompts import PromptMissing, PromptText, render_prompts, resolve
-from ivr.session import CallSession, HandoffHandler, SessionEnd
+from ivr.session import CallSession, DialplanTransfer, HandoffHandler, SessionEnd
 
 log = logging.getLogger("hotline.ivr")
 
@@ -87,10 +88,22 @@ class IvrService:
                              flow_id=loaded.flow_id, flow_version=loaded.version)  # fmt: skip
         end = SessionEnd(result="hangup")
         try:
-            end = CallSession(call, self.audio, self.handoffs, to_operator).drive(run)
+            handoffs = {**self.handoffs, "queue": self._to_person(call, run)}
+            end = CallSession(call, self.audio, handoffs, to_operator).drive(run)
             self._leave_ivr(call, end)
         finally:
             self._save(record, run, end)
+
+    def _to_person(self, call: AgiCall, run: FlowRun) -> HandoffHandler:
+        """The queue handoff, telling the journal first what the seat's screen pop shows."""
+        queue = self.handoffs["queue"]
+
+        def hand_over(agi_call: AgiCall, handoff: Handoff) -> Outcome | DialplanTransfer:
+            self.journal.leaving_ivr(call.uniqueid, language=run.language,
+                                     path=run.path_as_dicts(), variables=run.variables)  # fmt: skip
+            return queue(agi_call, handoff)
+
+        return hand_over
 
     def _leave_ivr(self, call: AgiCall, end: SessionEnd) -> None:
         for name, value in (end.transfer.variables if end.transfer else {}).items():
@@ -130,7 +143,8 @@ def service_clock(settings: Settings) -> Callable[[], datetime]:
 def build_journal(settings: Settings, store: AcdStore) -> CallJournal:
     """The call journal on the ACD's Redis; spooled under var/ while Redis is down."""
     events = CallEventLog(store.client, settings.var_dir / "spool")
-    return CallJournal(events, LiveFigures(store.client, settings.timezone))
+    figures = LiveFigures(store.client, settings.timezone)
+    return CallJournal(events, figures, live=LiveCalls(store.client))
 
 
 def build_acd_queue(settings: Settings, store: AcdStore, journal: CallJournal) -> AcdQueue:

@@ -17,6 +17,7 @@ from typing import Any
 from redis import RedisError
 
 from hotline.callevents.figures import LiveFigures
+from hotline.callevents.live import LiveCall, LiveCalls
 from hotline.callevents.model import CallEvent, CallEventType, CallFacts, at_epoch
 from hotline.callevents.stream import CallEventLog
 from hotline.logs import event
@@ -30,9 +31,11 @@ class CallJournal:
         events: CallEventLog,
         figures: LiveFigures | None,
         clock: Callable[[], float] = time.time,
+        live: LiveCalls | None = None,
     ) -> None:
         self.events = events
         self.figures = figures
+        self.live = live
         self.clock = clock
         self._facts: dict[str, CallFacts] = {}
         self._lock = threading.Lock()
@@ -62,6 +65,18 @@ class CallJournal:
         facts.caller, facts.sip_call_id = caller, sip_call_id
         facts.flow_id, facts.flow_version = flow_id, flow_version
         self._publish(CallEventType.STARTED, call_id, {"caller": caller, "flow": flow_id})
+
+    def leaving_ivr(self, call_id: str, *, language: str, path: list[dict[str, Any]],
+                    variables: Mapping[str, str]) -> None:  # fmt: skip
+        """The caller goes to a person: what the seat's screen pop shows while the call runs."""
+        if self.live is None:
+            return
+        caller = self.facts(call_id).caller
+        call = LiveCall(call_id, caller, language, path, dict(variables))
+        try:
+            self.live.remember(call)
+        except RedisError as exc:
+            event(log, "journal.live_down", level=logging.WARNING, call_id=call_id, error=str(exc))
 
     def queued(self, call_id: str, queue: str, required: Mapping[str, int], priority: int,
                language: str | None) -> None:  # fmt: skip

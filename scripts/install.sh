@@ -16,7 +16,8 @@ fi
 
 packages=(python3 python3-venv python3-dev gcc debootstrap debian-archive-keyring sip-tester
           espeak-ng sox redis-server procps iproute2 ca-certificates)
-[ "$want_test" = 1 ] && packages+=(postgresql postgresql-client)
+# Browser tests of the desk and wallboard: Debian's Chromium and a CJK font for the pages.
+[ "$want_test" = 1 ] && packages+=(postgresql postgresql-client chromium fonts-wqy-microhei)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -54,6 +54,7 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         redis_url=os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/13"),
         acd_wrap_up_seconds=2,
         acd_ring_timeout_seconds=8,
+        carrier_address=f"127.0.0.1:{free_port()}",  # a SIPp phone plays the caller called back
     )
 
 

@@ -34,4 +34,5 @@ def pbx_context(settings: Settings, creds: Credentials, inst: Installation) -> P
             for seat, pw in sorted(creds.seat_passwords.items())
         ),
         directories=inst.dirs(settings.var_dir),
+        carrier=settings.carrier_address,
     )

@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from backoffice.web.routes import session
+from backoffice.web.routes import live, session
 
 page_router = APIRouter(include_in_schema=False)
 page_router.include_router(session.router)
+page_router.include_router(live.router)

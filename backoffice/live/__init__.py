@@ -1,0 +1,1 @@
+"""The live screens: the agent desktop and the supervisor wallboard (data, rules, streams)."""

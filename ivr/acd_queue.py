@@ -19,6 +19,7 @@ from pathlib import Path
 from redis import RedisError
 
 from acd.model import AgentState, ReleaseOutcome, WaitingCall
+from acd.priority import PriorityRules, caller_priority
 from acd.store import AcdStore
 from hotline.logs import event
 from ivr.agi import ChannelGone
@@ -72,15 +73,19 @@ class AcdQueue:
         wrap_up: WrapUp,
         policy: QueuePolicy,
         journal: CallJournal,
+        history: Callable[[str], int] | None = None,
+        priority_rules: PriorityRules | None = None,
     ) -> None:
         self.store = store
         self.journal = journal
+        self.history = history
+        self.priority_rules = priority_rules or PriorityRules()
         self.recordings = recordings_dir / "calls"
         self.wrap_up = wrap_up
         self.policy = policy
 
     def __call__(self, call: AgiCall, handoff: Handoff) -> Outcome | DialplanTransfer:
-        waiting = waiting_call(call.uniqueid, handoff, time.time())
+        waiting = waiting_call(call.uniqueid, handoff, time.time(), self._priority(handoff))
         try:
             self.store.enqueue(waiting)
             event(log, "acd.queued", uniqueid=call.uniqueid, queue=waiting.queue,
@@ -101,6 +106,18 @@ class AcdQueue:
             event(log, "acd.down", level=logging.ERROR, uniqueid=call.uniqueid, error=str(exc))
             call.agi.execute("SET MUSIC", "off")
             return to_queue(call, handoff)
+
+    def _priority(self, handoff: Handoff) -> int:
+        caller = handoff.variables.get("caller", "")
+        try:
+            earlier = self.history(caller) if self.history is not None else 0
+        except Exception as exc:  # no history is no reason to keep a caller out of the queue
+            event(log, "acd.history_failed", level=logging.WARNING, error=str(exc))
+            earlier = 0
+        urgent = handoff.variables.get("urgent")
+        base = base_priority(handoff)
+        rules = self.priority_rules
+        return caller_priority(base, earlier_calls=earlier, urgent=urgent, rules=rules)
 
     def _wait(self, call: AgiCall, waiting: WaitingCall) -> Outcome:
         deadline = time.monotonic() + self.policy.max_wait_s
@@ -175,20 +192,28 @@ def seat_answered(store: AcdStore, journal: CallJournal) -> Callable[[AgiCall], 
     return on_answer
 
 
-def waiting_call(call_id: str, handoff: Handoff, now: float) -> WaitingCall:
+def waiting_call(
+    call_id: str, handoff: Handoff, now: float, priority: int | None = None
+) -> WaitingCall:
     params = handoff.params
     skills = params.get("skills") or ["operator"]
     names = [str(s) for s in skills] if isinstance(skills, list) else [str(skills)]
     language = None if handoff.language == "zh" else f"{handoff.language}"
-    priority = params.get("priority", 0)
+    if priority is None:
+        priority = base_priority(handoff)
     return WaitingCall(
         call_id=call_id,
         queue=str(params.get("queue", "operator")),
         required={name: int(params.get("min_level", 1) or 1) for name in names},
-        priority=priority if isinstance(priority, int) else 0,
+        priority=priority,
         language=language,
         enqueued_at=now,
     )
+
+
+def base_priority(handoff: Handoff) -> int:
+    priority = handoff.params.get("priority", 0)
+    return priority if isinstance(priority, int) else 0
 
 
 def _raise_if_hung_up(call: AgiCall) -> None:

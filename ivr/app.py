@@ -15,6 +15,7 @@ from redis import RedisError
 from sqlalchemy.engine import Engine
 
 from acd import seats
+from acd.priority import PriorityRules
 from acd.store import AcdStore
 from backoffice.services import order_status
 from hotline.callevents.figures import LiveFigures
@@ -147,12 +148,20 @@ def build_journal(settings: Settings, store: AcdStore) -> CallJournal:
     return CallJournal(events, figures, live=LiveCalls(store.client))
 
 
-def build_acd_queue(settings: Settings, store: AcdStore, journal: CallJournal) -> AcdQueue:
+def build_acd_queue(
+    settings: Settings, store: AcdStore, journal: CallJournal, engine: Engine | None = None
+) -> AcdQueue:
     wrap_up = WrapUp(store, seconds=lambda _queue: settings.acd_wrap_up_seconds)
     policy = QueuePolicy(
         ring_timeout_s=settings.acd_ring_timeout_seconds, max_wait_s=settings.acd_max_wait_seconds
     )
-    return AcdQueue(store, settings.recordings_dir, wrap_up, policy, journal)
+    rules = PriorityRules()
+    history = (
+        None
+        if engine is None
+        else lambda caller: callrecord.earlier_calls(engine, caller, rules.repeat_days)
+    )
+    return AcdQueue(store, settings.recordings_dir, wrap_up, policy, journal, history, rules)
 
 
 def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None) -> IvrService:
@@ -167,7 +176,7 @@ def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None)
         audio=TtsPromptAudio(settings.recordings_dir),
         acd=store,
         handoffs={
-            "queue": build_acd_queue(settings, store, journal),
+            "queue": build_acd_queue(settings, store, journal, engine),
             "message": message_recorder(settings.recordings_dir, journal),
             "callback": callback_booker(engine, journal),
             "order_status": order_status_reader(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Text
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 
 class CallRecord(SQLModel, table=True):
@@ -16,7 +16,7 @@ class CallRecord(SQLModel, table=True):
 
     uniqueid: str = Field(primary_key=True, max_length=64)
     sip_call_id: str = Field(default="", index=True, max_length=255)
-    caller: str = Field(default="", max_length=32)
+    caller: str = Field(default="", max_length=32, index=True)  # repeat callers
     flow_id: str = Field(default="", max_length=64)
     flow_version: int = 0
     language: str = Field(default="", max_length=8)
@@ -62,3 +62,15 @@ def find_by_sip_call_id(engine: Engine, sip_call_id: str) -> CallRecord | None:
 def get(engine: Engine, uniqueid: str) -> CallRecord | None:
     with Session(engine) as session:
         return session.get(CallRecord, uniqueid)
+
+
+def earlier_calls(engine: Engine, caller: str, days: int, now: datetime | None = None) -> int:
+    """How often this number called in the last `days` days (repeat callers go first)."""
+    if not caller:
+        return 0  # withheld numbers are nobody's history
+    since = (now or now_utc()) - timedelta(days=days)
+    query = select(func.count()).where(
+        CallRecord.caller == caller, col(CallRecord.started_at) >= since
+    )
+    with Session(engine) as session:
+        return int(session.exec(query).one())

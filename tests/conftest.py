@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from redis import RedisError
 
 from hotline import bootstrap
+from hotline.callevents.keys import CallEventKeys
 from hotline.pbx.runner import Pbx
 from hotline.settings import Settings, load_settings
 from hotline.sip.caller import free_port
@@ -149,3 +151,22 @@ def eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+@pytest.fixture
+def event_redis(redis_url: str) -> Iterator[redis.Redis]:
+    """A client for the call-event stream tests (strings in, strings out)."""
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def event_keys(event_redis: redis.Redis) -> Iterator[CallEventKeys]:
+    """Call-event keys under a prefix of this test's own, removed afterwards."""
+    import uuid
+
+    k = CallEventKeys(prefix=f"test:{uuid.uuid4().hex[:10]}:")
+    yield k
+    for key in event_redis.scan_iter(match=k.prefix + "*"):
+        event_redis.delete(key)

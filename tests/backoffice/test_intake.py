@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,6 @@ import pytest
 import redis
 from sqlmodel import Session, select
 
-from acd.store import connect
 from backoffice.domain.deadlines import Category
 from backoffice.intake import GROUP, OrderIntake
 from backoffice.models import WorkOrder
@@ -27,21 +24,6 @@ from hotline.sip.caller import free_port
 from tests.backoffice.conftest import Backend
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    r = connect(redis_url)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def keys(client: redis.Redis) -> Iterator[CallEventKeys]:
-    k = CallEventKeys(prefix=f"test:{uuid.uuid4().hex[:10]}:")
-    yield k
-    for key in client.scan_iter(match=k.prefix + "*"):
-        client.delete(key)
 
 
 def ended(call_id: str, **data: Any) -> CallEvent:
@@ -59,16 +41,16 @@ def orders(db: Backend) -> list[WorkOrder]:
 
 
 def test_every_ended_call_becomes_one_order_even_when_delivered_twice(
-    db: Backend, client: redis.Redis, keys: CallEventKeys, tmp_path: Path
+    db: Backend, event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
 ) -> None:
-    log = CallEventLog(client, tmp_path, keys)
+    log = CallEventLog(event_redis, tmp_path, event_keys)
     log.publish(CallEvent(CallEventType.QUEUED, "c.1", datetime.now(UTC), {"queue": "legal"}))
     log.publish(ended("c.1", caller="13807381234", variables={"topic": "wage_arrears"},
                       answered=True, agent="1003", wait_s=4.0, talk_s=60.0))  # fmt: skip
     log.publish(ended("c.2", caller="", result="hangup"))
     log.publish(ended("c.1", caller="13807381234"))  # a re-delivery, as after a crash
     intake = OrderIntake(db.engine, WorkOrderConfig())
-    consumer = StreamConsumer(client, GROUP, "t1", keys, RetryPolicy(base_delay_s=0.05))
+    consumer = StreamConsumer(event_redis, GROUP, "t1", event_keys, RetryPolicy(base_delay_s=0.05))
     consumer.ensure_group()
     drain(consumer, intake)
     taken = orders(db)
@@ -78,28 +60,28 @@ def test_every_ended_call_becomes_one_order_even_when_delivered_twice(
     assert first.summary.startswith("来电：欠薪求助") and "坐席1003接听" in first.summary
     assert first.org_unit_id == db.units["娄底市总工会"]  # 0738: Loudi, from the number
     assert taken[1].category is Category.OTHER
-    assert client.xpending(keys.stream(), GROUP)["pending"] == 0
+    assert event_redis.xpending(event_keys.stream(), GROUP)["pending"] == 0
 
 
 def test_an_event_the_service_refuses_is_dead_lettered_and_the_rest_flows(
-    db: Backend, client: redis.Redis, keys: CallEventKeys, tmp_path: Path
+    db: Backend, event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
 ) -> None:
-    log = CallEventLog(client, tmp_path, keys)
+    log = CallEventLog(event_redis, tmp_path, event_keys)
     log.publish(ended("x" * 500))  # longer than any call id the orders keep
     log.publish(ended("c.3", caller="'; DROP TABLE work_order; --"))
     intake = OrderIntake(db.engine, WorkOrderConfig())
-    consumer = StreamConsumer(client, GROUP, "t1", keys, RetryPolicy(base_delay_s=0.05))
+    consumer = StreamConsumer(event_redis, GROUP, "t1", event_keys, RetryPolicy(base_delay_s=0.05))
     consumer.ensure_group()
     drain(consumer, intake)
     assert [o.call_id for o in orders(db)] == ["c.3"]
-    (dead,) = dead_letters(client, GROUP, keys)
+    (dead,) = dead_letters(event_redis, GROUP, event_keys)
     assert dead.attempts == 1 and "call_id" in dead.error
 
 
 def test_a_database_that_is_down_leaves_the_event_waiting_until_it_is_back(
-    db: Backend, client: redis.Redis, keys: CallEventKeys, tmp_path: Path
+    db: Backend, event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
 ) -> None:
-    CallEventLog(client, tmp_path, keys).publish(ended("c.4", caller="13800001111"))
+    CallEventLog(event_redis, tmp_path, event_keys).publish(ended("c.4", caller="13800001111"))
     down_url = (
         f"postgresql://nobody@127.0.0.1:{free_port()}/none"
         if db.name == "postgresql"
@@ -109,13 +91,12 @@ def test_a_database_that_is_down_leaves_the_event_waiting_until_it_is_back(
     if db.name == "sqlite":
         (tmp_path / "missing" / "dir").rmdir()  # make_engine made it; an unopenable path now
     policy = RetryPolicy(base_delay_s=0.1, max_attempts=10)
-    consumer = StreamConsumer(client, GROUP, "t1", keys, policy)
+    consumer = StreamConsumer(event_redis, GROUP, "t1", event_keys, policy)
     consumer.ensure_group()
     drain(consumer, OrderIntake(broken, WorkOrderConfig()), rounds=2)
-    assert client.xpending(keys.stream(), GROUP)["pending"] == 1
-    assert dead_letters(client, GROUP, keys) == []
+    assert event_redis.xpending(event_keys.stream(), GROUP)["pending"] == 1
+    assert dead_letters(event_redis, GROUP, event_keys) == []
     time.sleep(0.3)
     drain(consumer, OrderIntake(db.engine, WorkOrderConfig()))
     assert [o.call_id for o in orders(db)] == ["c.4"]
-    assert client.xpending(keys.stream(), GROUP)["pending"] == 0
-
+    assert event_redis.xpending(event_keys.stream(), GROUP)["pending"] == 0

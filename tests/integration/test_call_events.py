@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import redis
 
 from acd.keys import AcdKeys
 from acd.model import Agent, AgentState, Role, WaitingCall
-from acd.store import AcdStore, connect
+from acd.store import AcdStore
 from hotline.callevents.figures import LiveFigures, snapshot
 from hotline.callevents.keys import CallEventKeys
 from hotline.callevents.model import CallEvent, CallEventType
@@ -35,61 +34,50 @@ from hotline.sip.caller import free_port
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    r = connect(redis_url)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def keys(client: redis.Redis) -> Iterator[CallEventKeys]:
-    k = CallEventKeys(prefix=f"test:{uuid.uuid4().hex[:10]}:")
-    yield k
-    for key in client.scan_iter(match=k.prefix + "*"):
-        client.delete(key)
-
-
 def ended(call_id: str, **data: object) -> CallEvent:
     return CallEvent(CallEventType.ENDED, call_id, datetime.now(UTC), dict(data))
 
 
-def test_events_are_kept_in_order(client: redis.Redis, keys: CallEventKeys, tmp_path: Path) -> None:
-    log = CallEventLog(client, tmp_path, keys)
+def test_events_are_kept_in_order(
+    event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
+) -> None:
+    log = CallEventLog(event_redis, tmp_path, event_keys)
     for n in range(5):
         assert log.publish(ended(f"c{n}", n=n)) is not None
-    assert [e.call_id for e in read_all(client, keys)] == [f"c{n}" for n in range(5)]
+    assert [e.call_id for e in read_all(event_redis, event_keys)] == [f"c{n}" for n in range(5)]
 
 
 def test_events_wait_on_disk_while_redis_is_down_and_none_is_lost(
-    client: redis.Redis, keys: CallEventKeys, tmp_path: Path
+    event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
 ) -> None:
     down = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2)
-    offline = CallEventLog(down, tmp_path, keys)
+    offline = CallEventLog(down, tmp_path, event_keys)
     assert offline.publish(ended("lost-1")) is None
     assert offline.publish(ended("lost-2", note="欠薪")) is None
     assert (tmp_path / "call-events.spool.jsonl").exists()
     # Redis back: the next publish sends the spool first, in order.
-    online = CallEventLog(client, tmp_path, keys)
+    online = CallEventLog(event_redis, tmp_path, event_keys)
     online.publish(ended("after"))
-    events = read_all(client, keys)
+    events = read_all(event_redis, event_keys)
     assert [e.call_id for e in events] == ["lost-1", "lost-2", "after"]
     assert events[1].data == {"note": "欠薪"}
     assert not (tmp_path / "call-events.spool.jsonl").exists()
 
 
-def consumer(client: redis.Redis, keys: CallEventKeys, name: str, **retry: float) -> StreamConsumer:
+def consumer(
+    event_redis: redis.Redis, event_keys: CallEventKeys, name: str, **retry: float
+) -> StreamConsumer:
     policy = RetryPolicy(**retry) if retry else RetryPolicy(base_delay_s=0.05, stale_after_s=0.3)
-    return StreamConsumer(client, "backoffice", name, keys, policy)
+    return StreamConsumer(event_redis, "backoffice", name, event_keys, policy)
 
 
 def test_a_group_created_late_still_sees_every_kept_event(
-    client: redis.Redis, keys: CallEventKeys, tmp_path: Path
+    event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
 ) -> None:
-    log = CallEventLog(client, tmp_path, keys)
+    log = CallEventLog(event_redis, tmp_path, event_keys)
     log.publish(ended("before-any-consumer"))
     seen: list[str] = []
-    c = consumer(client, keys, "w1")
+    c = consumer(event_redis, event_keys, "w1")
     c.ensure_group()
     c.step(lambda e: seen.append(e.call_id), block_ms=100)
     assert seen == ["before-any-consumer"]
@@ -99,9 +87,9 @@ def test_a_group_created_late_still_sees_every_kept_event(
 
 
 def test_a_failing_handler_is_retried_with_backoff_then_succeeds(
-    client: redis.Redis, keys: CallEventKeys, tmp_path: Path
+    event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
 ) -> None:
-    CallEventLog(client, tmp_path, keys).publish(ended("flaky"))
+    CallEventLog(event_redis, tmp_path, event_keys).publish(ended("flaky"))
     attempts: list[float] = []
 
     def handle(_: CallEvent) -> None:
@@ -109,24 +97,24 @@ def test_a_failing_handler_is_retried_with_backoff_then_succeeds(
         if len(attempts) < 3:
             raise OSError("database is locked")
 
-    c = consumer(client, keys, "w1", base_delay_s=0.2, max_attempts=5)
+    c = consumer(event_redis, event_keys, "w1", base_delay_s=0.2, max_attempts=5)
     c.ensure_group()
     deadline = time.monotonic() + 10
     while len(attempts) < 3 and time.monotonic() < deadline:
         c.step(handle, block_ms=50)
     assert len(attempts) == 3
     assert attempts[1] - attempts[0] >= 0.2 and attempts[2] - attempts[1] >= 0.4
-    assert client.xpending(keys.stream(), "backoffice")["pending"] == 0
-    assert dead_letters(client, "backoffice", keys) == []
+    assert event_redis.xpending(event_keys.stream(), "backoffice")["pending"] == 0
+    assert dead_letters(event_redis, "backoffice", event_keys) == []
 
 
 def test_an_entry_that_keeps_failing_goes_to_the_dead_letters_and_the_rest_flows(
-    client: redis.Redis, keys: CallEventKeys, tmp_path: Path
+    event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
 ) -> None:
-    log = CallEventLog(client, tmp_path, keys)
+    log = CallEventLog(event_redis, tmp_path, event_keys)
     log.publish(ended("poison"))
     log.publish(ended("fine"))
-    client.xadd(keys.stream(), {"type": "garbage"})  # not a call event at all
+    event_redis.xadd(event_keys.stream(), {"type": "garbage"})  # not a call event at all
     handled: list[str] = []
 
     def handle(e: CallEvent) -> None:
@@ -134,27 +122,31 @@ def test_an_entry_that_keeps_failing_goes_to_the_dead_letters_and_the_rest_flows
             raise ValueError("corrupt recording")
         handled.append(e.call_id)
 
-    c = consumer(client, keys, "w1", base_delay_s=0.01, max_attempts=3)
+    c = consumer(event_redis, event_keys, "w1", base_delay_s=0.01, max_attempts=3)
     c.ensure_group()
     deadline = time.monotonic() + 10
-    while len(dead_letters(client, "backoffice", keys)) < 2 and time.monotonic() < deadline:
+    while (
+        len(dead_letters(event_redis, "backoffice", event_keys)) < 2 and time.monotonic() < deadline
+    ):
         c.step(handle, block_ms=20)
     assert handled == ["fine"]
-    dead = {d.fields.get("call_id", "-"): d for d in dead_letters(client, "backoffice", keys)}
+    dead = {
+        d.fields.get("call_id", "-"): d for d in dead_letters(event_redis, "backoffice", event_keys)
+    }
     assert dead["poison"].attempts == 3 and "corrupt recording" in dead["poison"].error
     assert dead["-"].attempts == 1 and "not a call event" in dead["-"].error
-    assert client.xpending(keys.stream(), "backoffice")["pending"] == 0
+    assert event_redis.xpending(event_keys.stream(), "backoffice")["pending"] == 0
 
 
 def test_a_dead_consumers_job_is_taken_over_and_not_lost(
-    client: redis.Redis, keys: CallEventKeys, tmp_path: Path
+    event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
 ) -> None:
-    CallEventLog(client, tmp_path, keys).publish(ended("half-done"))
-    dying = consumer(client, keys, "dying")
+    CallEventLog(event_redis, tmp_path, event_keys).publish(ended("half-done"))
+    dying = consumer(event_redis, event_keys, "dying")
     dying.ensure_group()
     # The consumer reads the entry and dies before acknowledging it.
-    client.xreadgroup("backoffice", "dying", {keys.stream(): ">"}, count=1)
-    survivor = consumer(client, keys, "survivor")
+    event_redis.xreadgroup("backoffice", "dying", {event_keys.stream(): ">"}, count=1)
+    survivor = consumer(event_redis, event_keys, "survivor")
     seen: list[str] = []
     survivor.step(lambda e: seen.append(e.call_id), block_ms=50)
     assert seen == []  # not yet stale: the other consumer may still be working on it
@@ -164,9 +156,9 @@ def test_a_dead_consumers_job_is_taken_over_and_not_lost(
 
 
 def test_two_consumers_share_the_events_without_duplicates(
-    client: redis.Redis, keys: CallEventKeys, tmp_path: Path
+    event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
 ) -> None:
-    log = CallEventLog(client, tmp_path, keys)
+    log = CallEventLog(event_redis, tmp_path, event_keys)
     for n in range(200):
         log.publish(ended(f"c{n}"))
     seen: list[str] = []
@@ -177,7 +169,7 @@ def test_two_consumers_share_the_events_without_duplicates(
             seen.append(e.call_id)
 
     stop = threading.Event()
-    workers = [consumer(client, keys, f"w{i}", stale_after_s=60) for i in range(2)]
+    workers = [consumer(event_redis, event_keys, f"w{i}", stale_after_s=60) for i in range(2)]
     workers[0].ensure_group()
     threads = [threading.Thread(target=w.run, args=(handle, stop, 50)) for w in workers]
     for t in threads:
@@ -192,10 +184,10 @@ def test_two_consumers_share_the_events_without_duplicates(
 
 
 def test_live_figures_count_service_level_and_abandonment(
-    client: redis.Redis, keys: CallEventKeys
+    event_redis: redis.Redis, event_keys: CallEventKeys
 ) -> None:
-    acd = AcdStore(client, keys=AcdKeys(prefix=keys.prefix + "acd:"))
-    figures = LiveFigures(client, "Asia/Shanghai", keys)
+    acd = AcdStore(event_redis, keys=AcdKeys(prefix=event_keys.prefix + "acd:"))
+    figures = LiveFigures(event_redis, "Asia/Shanghai", event_keys)
     now = time.time()
     for wait in (3.0, 14.0, 18.0, 40.0):
         figures.queued("wage_arrears", now)
@@ -224,10 +216,10 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 def test_hotline_events_lists_a_calls_events_and_the_board(
-    redis_url: str, client: redis.Redis, tmp_path: Path
+    redis_url: str, event_redis: redis.Redis, tmp_path: Path
 ) -> None:
     call_id = f"cli-{uuid.uuid4().hex[:8]}"
-    CallEventLog(client, tmp_path).publish(ended(call_id, caller="13800001234"))
+    CallEventLog(event_redis, tmp_path).publish(ended(call_id, caller="13800001234"))
     env = {"HOTLINE_REDIS_URL": redis_url, "HOTLINE_VAR_DIR": str(tmp_path)}
     listed = run_cli("events", "list", "--call", call_id, env=env)
     assert listed.returncode == 0, listed.stderr

@@ -53,21 +53,6 @@ def engine(
     made.dispose()
 
 
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    r = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def keys(client: redis.Redis) -> Iterator[CallEventKeys]:
-    k = CallEventKeys(prefix=f"test:{uuid.uuid4().hex[:10]}:")
-    yield k
-    for key in client.scan_iter(match=k.prefix + "*"):
-        client.delete(key)
-
-
 @dataclass
 class Rig:
     """A worker, its consumer and the folder recordings must be in."""
@@ -100,8 +85,8 @@ class Rig:
 @pytest.fixture
 def rig(
     engine: Engine,
-    client: redis.Redis,
-    keys: CallEventKeys,
+    event_redis: redis.Redis,
+    event_keys: CallEventKeys,
     ko_model_dir: Path,
     model_cache: ModelCache,
     tmp_path: Path,
@@ -115,9 +100,15 @@ def rig(
     )
     worker = TranscriptionWorker(config, recordings, engine, cache=model_cache)
     policy = RetryPolicy(max_attempts=3, base_delay_s=0.1, stale_after_s=30)
-    consumer = StreamConsumer(client, GROUP, "test-worker", keys, policy)
+    consumer = StreamConsumer(event_redis, GROUP, "test-worker", event_keys, policy)
     consumer.ensure_group()
-    return Rig(worker, consumer, CallEventLog(client, tmp_path / "spool", keys), recordings, engine)
+    return Rig(
+        worker,
+        consumer,
+        CallEventLog(event_redis, tmp_path / "spool", event_keys),
+        recordings,
+        engine,
+    )
 
 
 def legs(rig: Rig, speak: Speak, call_id: str) -> dict[str, str]:
@@ -182,7 +173,7 @@ def test_the_transcript_reaches_the_work_order_whichever_comes_first(
 
 
 def test_corrupt_and_empty_recordings_are_dead_lettered_after_retries_and_the_rest_is_done(
-    rig: Rig, speak: Speak, client: redis.Redis, keys: CallEventKeys
+    rig: Rig, speak: Speak, event_redis: redis.Redis, event_keys: CallEventKeys
 ) -> None:
     folder = rig.recordings / "calls"
     corrupt, empty = folder / "corrupt-caller.wav", folder / "empty.wav"
@@ -195,11 +186,11 @@ def test_corrupt_and_empty_recordings_are_dead_lettered_after_retries_and_the_re
     rig.run_until(
         lambda: (
             rig.transcript(good) is not None
-            and len(dead_letters(client, GROUP, keys)) == 2
-            and client.xpending(keys.stream(), GROUP)["pending"] == 0
+            and len(dead_letters(event_redis, GROUP, event_keys)) == 2
+            and event_redis.xpending(event_keys.stream(), GROUP)["pending"] == 0
         )
     )
-    dead = {d.fields["call_id"]: d for d in dead_letters(client, GROUP, keys)}
+    dead = {d.fields["call_id"]: d for d in dead_letters(event_redis, GROUP, event_keys)}
     assert set(dead) == {"bad-1", "bad-2"}
     assert all(d.attempts == 3 for d in dead.values())
     assert "AudioUnreadable" in dead["bad-1"].error and str(corrupt) in dead["bad-1"].error
@@ -208,14 +199,14 @@ def test_corrupt_and_empty_recordings_are_dead_lettered_after_retries_and_the_re
 
 
 def test_a_recording_outside_the_recordings_folder_or_without_a_model_is_dead_at_once(
-    rig: Rig, client: redis.Redis, keys: CallEventKeys
+    rig: Rig, event_redis: redis.Redis, event_keys: CallEventKeys
 ) -> None:
     rig.publish("hostile", language="ko", recordings={"caller": "/etc/shadow"})
     rig.publish(
         "no-model", language="xx", recordings={"mixed": str(rig.recordings / "calls" / "x.wav")}
     )
-    rig.run_until(lambda: len(dead_letters(client, GROUP, keys)) == 2)
-    dead = {d.fields["call_id"]: d for d in dead_letters(client, GROUP, keys)}
+    rig.run_until(lambda: len(dead_letters(event_redis, GROUP, event_keys)) == 2)
+    dead = {d.fields["call_id"]: d for d in dead_letters(event_redis, GROUP, event_keys)}
     assert (
         dead["hostile"].attempts == 1 and "outside the recordings folder" in dead["hostile"].error
     )
@@ -223,11 +214,13 @@ def test_a_recording_outside_the_recordings_folder_or_without_a_model_is_dead_at
 
 
 def test_events_without_recordings_are_acknowledged_and_left_alone(
-    rig: Rig, client: redis.Redis, keys: CallEventKeys
+    rig: Rig, event_redis: redis.Redis, event_keys: CallEventKeys
 ) -> None:
     rig.publish("abandoned", language="ko", answered=False, recordings={})
     started = CallEvent(CallEventType.STARTED, "started-only", datetime.now(UTC), {})
     rig.events.publish(started)
-    rig.run_until(lambda: client.xinfo_groups(keys.stream())[0]["lag"] == 0)
-    assert client.xpending(keys.stream(), GROUP)["pending"] == 0
-    assert dead_letters(client, GROUP, keys) == [] and rig.transcript("abandoned") is None
+    rig.run_until(lambda: event_redis.xinfo_groups(event_keys.stream())[0]["lag"] == 0)
+    assert event_redis.xpending(event_keys.stream(), GROUP)["pending"] == 0
+    assert (
+        dead_letters(event_redis, GROUP, event_keys) == [] and rig.transcript("abandoned") is None
+    )

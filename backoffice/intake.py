@@ -11,8 +11,6 @@ event pending, to be retried with backoff.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 
 import redis
@@ -24,7 +22,7 @@ from backoffice.errors import Invalid
 from backoffice.services import work_orders
 from backoffice.services.work_orders import WorkOrderConfig
 from hotline.callevents.model import CallEvent, CallEventType, MalformedEvent
-from hotline.callevents.stream import RetryPolicy, StreamConsumer
+from hotline.callevents.stream import RetryPolicy, StreamConsumer, consumer_name
 from hotline.logs import event
 
 log = logging.getLogger("hotline.backoffice")
@@ -55,11 +53,6 @@ class OrderIntake:
                   created=creation.created, category=order.category.value)  # fmt: skip
 
 
-def consumer_name() -> str:
-    """Unique per process, so a restarted consumer is a new one and takes over what was held."""
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
 def run_intake(
     client: redis.Redis,
     engine: Engine,
@@ -67,5 +60,7 @@ def run_intake(
     stop: threading.Event,
     retry: RetryPolicy | None = None,
 ) -> None:
-    consumer = StreamConsumer(client, GROUP, consumer_name(), retry=retry)
+    consumer = StreamConsumer(client, GROUP, consumer_name("intake"), retry=retry)
+    consumer.ensure_group()
+    event(log, "intake.ready", consumer=consumer.consumer)
     consumer.run(OrderIntake(engine, config), stop)

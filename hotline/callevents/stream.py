@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +54,8 @@ class CallEventLog:
         self.max_len = max_len
         self.spool = spool_dir / SPOOL_NAME
         self._lock = threading.Lock()
+        # Known rather than looked up on every publish: only this log writes its spool.
+        self._spooled = self.spool.exists()
 
     def publish(self, ev: CallEvent) -> str | None:
         """The entry id, or None when the event was spooled (Redis down)."""
@@ -84,9 +86,10 @@ class CallEventLog:
             out.write(json.dumps(fields, ensure_ascii=False) + "\n")
             out.flush()
             os.fsync(out.fileno())
+        self._spooled = True
 
     def _drain_spool(self) -> int:
-        if not self.spool.exists():
+        if not self._spooled:
             return 0
         lines = self.spool.read_text(encoding="utf-8").splitlines()
         sent = 0
@@ -95,6 +98,7 @@ class CallEventLog:
                 self._add(json.loads(line))  # raises while Redis is still down: spool kept
                 sent += 1
         self.spool.unlink()
+        self._spooled = False
         event(log, "callevents.spool_sent", events=sent)
         return sent
 
@@ -246,5 +250,7 @@ def read_all(client: redis.Redis, keys: CallEventKeys | None = None) -> list[Cal
     return [decode(fields) for _id, fields in rows]
 
 
-def now() -> float:
-    return time.time()
+def consumer_name(*parts: str) -> str:
+    """Host, role parts and pid: a restarted process is a new consumer, which takes the dead
+    one's pending entries over instead of inheriting them unseen."""
+    return "-".join([socket.gethostname(), *parts, str(os.getpid())])

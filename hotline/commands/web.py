@@ -35,13 +35,13 @@ def _intake(_: argparse.Namespace) -> int:
     from hotline.db import make_engine
     from hotline.settings import load_settings
 
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # first: a stop during the migration is clean
+        signal.signal(sig, lambda *_: stop.set())
     settings = load_settings()
     logs.configure(settings.log_level)
     engine = make_engine(settings)
     upgrade(engine)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     retry = RetryPolicy(stale_after_s=settings.intake_stale_seconds)
     config = WorkOrderConfig(tz=settings.timezone)
     run_intake(connect(settings.redis_url), engine, config, stop, retry)

@@ -12,7 +12,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from sqlmodel import Session
 
 from hotline import logs
 from hotline.callevents.model import CallEvent, CallEventType, MalformedEvent
-from hotline.callevents.stream import GiveUp, RetryPolicy, StreamConsumer
+from hotline.callevents.stream import GiveUp, RetryPolicy, StreamConsumer, consumer_name
 from hotline.logs import event
 from hotline.settings import Settings
 from hotline.speech.classify import Classification, RuleBook, classify, load_rules_file
@@ -187,11 +186,6 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
-def consumer_name(slot: int) -> str:
-    """Host, slot and pid: a restarted process is a new consumer that takes the old one's jobs."""
-    return f"{socket.gethostname()}-w{slot}-{os.getpid()}"
-
-
 def check_models(settings: Settings) -> SpeechConfig:
     """The speech settings, with the default language's model found (ModelMissing says what
     to set), before any process is started."""
@@ -215,7 +209,8 @@ def worker_main(settings: Settings, slot: int, stop: Any = None) -> None:
     )
     worker.preload()
     client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
-    consumer = StreamConsumer(client, GROUP, consumer_name(slot), retry=retry_policy(settings))
+    name = consumer_name(f"w{slot}")
+    consumer = StreamConsumer(client, GROUP, name, retry=retry_policy(settings))
     event(log, "worker.ready", slot=slot, pid=os.getpid(), consumer=consumer.consumer)
     consumer.ensure_group()
     while not quit_.is_set() and not (stop is not None and stop.is_set()):

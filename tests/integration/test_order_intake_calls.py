@@ -63,6 +63,10 @@ def test_calls_made_while_the_intake_is_down_each_get_one_order(
         first.wait(10)
     second = start_intake(stack_settings, log)
     try:
+        # Ready means it has taken over the group; only then is a SIGTERM a clean stop.
+        assert eventually(lambda: log.read_text().count('"intake.ready"') >= 2, timeout=60), (
+            log.read_text()
+        )
         assert eventually(lambda: len(orders_for(ivr_service, ids)) == 3, timeout=60), (
             log.read_text()
         )

@@ -51,7 +51,8 @@ def test_classic_agi_runs_the_default_flow_over_pipes(
         if not line:
             break
         commands.append(line)
-        agi.stdin.write(next(replies, "200 result=1") + "\n")
+        # After that the caller presses nothing: prompts end, menus time out.
+        agi.stdin.write(next(replies, "200 result=0") + "\n")
         agi.stdin.flush()
     try:
         exit_code = agi.wait(10)  # it must end by itself once the IVR hands the call on
@@ -62,12 +63,13 @@ def test_classic_agi_runs_the_default_flow_over_pipes(
         commands[0].startswith("STREAM FILE ") and str(stack_settings.recordings_dir) in commands[0]
     )
     assert any(c.startswith("GET DATA ") for c in commands)
-    # No order-status adapter yet: an operator takes the call.
-    assert 'SET VARIABLE "HOTLINE_QUEUE" "operator"' in commands
-    assert commands[-1] == 'SET VARIABLE "HOTLINE_IVR_RESULT" "queue"'
+    # No such order: the caller hears so, presses nothing more and is said goodbye to.
+    assert commands[-1] == 'SET VARIABLE "HOTLINE_IVR_RESULT" "done"'
     record = callrecord.get(ivr_service.engine, "1700000000.9")
     assert record is not None and record.sip_call_id == "classic.test.1@127.0.0.1"
-    assert [step["node"] for step in record.path][-1] == "order_lookup"
+    path = [(step["node"], step["outcome"]) for step in record.path]
+    assert ("order_lookup", "not_found") in path, path
+    assert path[-1][0] == "end_goodbye", path
 
 
 def test_classic_agi_with_a_bad_setting_says_so_in_one_line() -> None:

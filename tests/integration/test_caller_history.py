@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline import bootstrap
+from hotline.db import make_engine
 from hotline.settings import load_settings
 from ivr import callrecord
 from ivr.callrecord import CallRecord
@@ -23,14 +23,21 @@ def test_earlier_calls_of_a_number_within_the_days(
 ) -> None:
     url = (f"sqlite:///{tmp_path / 'ivr.db'}" if backend == "sqlite"
            else str(request.getfixturevalue("pg_database")))  # fmt: skip
-    engine = bootstrap.database(load_settings(var_dir=tmp_path, database_url=url))
-    ages = {"a": [1, 2, 6], "b": [8, 9], "": [1]}
-    for caller, days in ages.items():
-        for n, age in enumerate(days):
-            callrecord.save(engine, CallRecord(uniqueid=f"{caller}{n}.{age}", caller=caller,
-                                               started_at=NOW - timedelta(days=age)))  # fmt: skip
-    assert callrecord.earlier_calls(engine, "a", 7, NOW) == 3
-    assert callrecord.earlier_calls(engine, "b", 7, NOW) == 0
-    assert callrecord.earlier_calls(engine, "", 7, NOW) == 0  # withheld numbers are nobody
-    assert callrecord.earlier_calls(engine, "nobody", 7, NOW) == 0
-    engine.dispose()
+    engine = make_engine(load_settings(var_dir=tmp_path, database_url=url))
+    # Only its own table: the PostgreSQL database is shared with the other tests of the run.
+    table = CallRecord.__table__  # type: ignore[attr-defined]
+    table.create(engine)
+    try:
+        ages = {"a": [1, 2, 6], "b": [8, 9], "": [1]}
+        for caller, days in ages.items():
+            for n, age in enumerate(days):
+                when = NOW - timedelta(days=age)
+                row = CallRecord(uniqueid=f"{caller}{n}.{age}", caller=caller, started_at=when)
+                callrecord.save(engine, row)
+        assert callrecord.earlier_calls(engine, "a", 7, NOW) == 3
+        assert callrecord.earlier_calls(engine, "b", 7, NOW) == 0
+        assert callrecord.earlier_calls(engine, "", 7, NOW) == 0  # withheld numbers are nobody
+        assert callrecord.earlier_calls(engine, "nobody", 7, NOW) == 0
+    finally:
+        table.drop(engine)
+        engine.dispose()

@@ -93,12 +93,8 @@ def desk_seat(
     seat: Annotated[str, Form(max_length=MAX_FIELD)] = "",
 ) -> Response:  # fmt: skip
     _require(viewer, DESK_ROLES, "agent desktop")
-    try:
-        board_of(backoffice, request).bind(viewer.user_id, viewer.role.value, seat.strip())
-    except SeatNotYours:
-        raise Invalid(
-            f"seat {seat!r} does not exist or is not a seat for a {viewer.role}"
-        ) from None
+    refusal = f"seat {seat!r} does not exist or is not a seat for a {viewer.role}"
+    _bind_seat(request, backoffice, viewer, seat, refusal)
     return redirect("/desk")
 
 
@@ -185,11 +181,18 @@ def wallboard_phone(
     seat: Annotated[str, Form(max_length=MAX_FIELD)] = "",
 ) -> Response:  # fmt: skip
     _require(viewer, BOARD_ROLES, "wallboard")
+    _bind_seat(request, backoffice, viewer, seat, f"seat {seat!r} is not a supervisor's phone")
+    return redirect("/wallboard")
+
+
+def _bind_seat(
+    request: Request, backoffice: BackofficeDep, viewer: PageViewer, seat: str, refusal: str
+) -> None:
+    """The phone on this person's desk, for their screen pops and listen-ins."""
     try:
         board_of(backoffice, request).bind(viewer.user_id, viewer.role.value, seat.strip())
     except SeatNotYours:
-        raise Invalid(f"seat {seat!r} is not a supervisor's phone") from None
-    return redirect("/wallboard")
+        raise Invalid(refusal) from None
 
 
 @router.post("/wallboard/seats/{seat}/state", dependencies=[Csrf])

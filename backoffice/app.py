@@ -15,12 +15,15 @@ from backoffice import web
 from backoffice.api import errors
 from backoffice.api.routes import api_router
 from backoffice.api.state import Backoffice
+from backoffice.overload import InFlightLimit
 from backoffice.ratelimit import SlidingWindowLimiter
 from backoffice.services.work_orders import WorkOrderConfig
 from hotline.db import make_engine
 from hotline.settings import Settings
 
 SECRET_FILE = "backoffice-secret.key"
+# Server-sent event streams (desk, wallboard) stay open for hours: not counted as in flight.
+STREAM_SUFFIXES = ("/events",)
 
 
 def create_app(
@@ -57,6 +60,9 @@ def create_app(
     errors.install(app)
     app.include_router(api_router)
     web.install(app)
+    app.add_middleware(
+        InFlightLimit, limit=settings.web_max_in_flight, exempt_suffixes=STREAM_SUFFIXES
+    )
     return app
 
 

@@ -15,12 +15,20 @@ from hotline.settings import Settings
 def make_engine(settings: Settings) -> Engine:
     if settings.sqlite_path is not None:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        # A busy SQLite answers within its lock timeout or the request gets a 503 (not a
+        # 30 s stall that keeps the thread, and every request queued behind it, waiting).
         engine = create_engine(
-            settings.database_url, connect_args={"check_same_thread": False, "timeout": 30}
+            settings.database_url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=5,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=5
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

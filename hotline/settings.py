@@ -65,6 +65,8 @@ class Settings(BaseSettings):
 
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8000, ge=1, le=65535)
+    # Requests in flight per web process past which new ones get 503 (backoffice/overload.py).
+    web_max_in_flight: int = Field(default=64, ge=1, le=10_000)
 
     asterisk_mode: Literal["auto", "system", "sandbox"] = "auto"
     asterisk_sandbox_dir: Path = Path("/var/cache/hotline/asterisk-sid")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice.domain.lifecycle import IllegalTransition, NotAllowed
 from backoffice.errors import BackofficeError, TooManyAttempts, Unauthorized
+from hotline.logs import event
+
+log = logging.getLogger("hotline.backoffice")
 
 
 class ErrorDetail(BaseModel):
@@ -37,6 +43,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, ErrorDetail, "no such record, or not visible to this user"),
         (409, ErrorDetail, "the record's state does not allow it, or it changed meanwhile"),
         (422, Unprocessable, "the request is malformed or names something that does not fit"),
+        (503, ErrorDetail, "the database is not answering, or the server is busy: retry"),
     )
 }
 
@@ -63,7 +70,22 @@ async def _illegal_transition(_request: Request, exc: Exception) -> JSONResponse
     return _reply(409, str(exc))
 
 
+# A database that is down, locked past its busy timeout, or a pool with no free connection:
+# the request did nothing, so the client may retry; 503 says so where a 500 would not.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+DATABASE_DOWN = "the database is not answering: nothing was changed, try again in a moment"
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+    path = request.url.path
+    event(log, "database.unavailable", level=logging.WARNING, path=path, error=first_line)
+    return _reply(503, DATABASE_DOWN, {"Retry-After": "5"})
+
+
 def install(app: FastAPI) -> None:
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database_down)
     app.add_exception_handler(BackofficeError, _backoffice_error)
     app.add_exception_handler(NotAllowed, _not_allowed)
     app.add_exception_handler(IllegalTransition, _illegal_transition)

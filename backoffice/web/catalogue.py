@@ -49,6 +49,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "error.409": ("状态冲突", "Conflict"),
     "error.422": ("输入有误", "Invalid input"),
     "error.429": ("请求过于频繁", "Too many requests"),
+    "error.503": ("系统繁忙", "Service unavailable"),
+    "error.db_down": (
+        "数据库暂时无法访问，本次操作没有生效，请稍后重试。",
+        "The database is not answering: nothing was changed, please try again in a moment.",
+    ),
     "error.csrf": (
         "表单已过期或并非来自本站（CSRF 校验失败），请刷新页面后重试。",
         "The form has expired or did not come from this site (CSRF check failed); "

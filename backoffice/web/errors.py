@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from backoffice.api.errors import DATABASE_ERRORS
 from backoffice.domain.lifecycle import IllegalTransition, NotAllowed
 from backoffice.errors import BackofficeError, Forbidden, TooManyAttempts
 from backoffice.web.render import redirect, render
@@ -32,6 +33,8 @@ def _status(exc: Exception) -> int:
         return 403
     if isinstance(exc, IllegalTransition):
         return 409
+    if isinstance(exc, DATABASE_ERRORS):
+        return 503
     return 422  # RequestValidationError
 
 
@@ -44,6 +47,8 @@ def error_page(request: Request, exc: Exception) -> Response:
     response = render(request, "error.html", context, status=status)
     if isinstance(exc, TooManyAttempts):
         response.headers["Retry-After"] = str(int(exc.retry_after_s) + 1)
+    if status == 503:
+        response.headers["Retry-After"] = "5"
     return response
 
 
@@ -54,6 +59,8 @@ def _message(exc: Exception, status: int) -> str:
         return "csrf"
     if isinstance(exc, HTTPException):
         return str(exc.detail)
+    if isinstance(exc, DATABASE_ERRORS):
+        return "db_down"  # the driver's own text may name hosts and SQL
     if isinstance(exc, RequestValidationError):
         return "; ".join(_field_error(e) for e in exc.errors())
     return str(exc)
@@ -84,6 +91,7 @@ def install(app: FastAPI) -> None:
         IllegalTransition,
         HTTPException,
         RequestValidationError,
+        *DATABASE_ERRORS,
     ):
         existing = app.exception_handlers.get(kind)
         app.add_exception_handler(kind, _for_pages(existing))  # type: ignore[arg-type]

@@ -1,0 +1,193 @@
+"""The work-order pages in Debian's Chromium against a real uvicorn back office (SQLite):
+login, the list and its filters, one order through dispatch → sign → reply → return visit by
+the people whose job each step is, the access rules, masking and an inline form error."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlmodel import Session, select
+
+from backoffice import seed
+from backoffice.app import create_app
+from backoffice.db import upgrade
+from backoffice.domain import lifecycle as lc
+from backoffice.domain.lifecycle import Role
+from backoffice.models import OrgUnit, User, WorkOrder, WorkOrderCreate, utcnow
+from backoffice.passwords import hash_password
+from backoffice.services import work_orders as orders
+from hotline.db import make_engine
+from hotline.settings import load_settings
+from hotline.sip.caller import free_port
+from tests.conftest import eventually, need
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CALLER = "13873801234"
+NEIGHBOUR = ("xinhua", "新化县承办人", "demo-xinhua-12351")
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    engine: Any
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    base = tmp_path_factory.mktemp("order-pages")
+    settings = load_settings(var_dir=base / "var", recordings_dir=base / "recordings",
+                             database_url=f"sqlite:///{base / 'backoffice.db'}")  # fmt: skip
+    engine = make_engine(settings)
+    upgrade(engine)
+    with Session(engine) as session:
+        seed.demo(session)
+        xinhua = session.exec(select(OrgUnit).where(OrgUnit.name == "新化县总工会")).one()
+        name, display, password = NEIGHBOUR
+        session.add(User(username=name, display_name=display, role=Role.HANDLER,
+                         org_unit_id=xinhua.id, password_hash=hash_password(password)))  # fmt: skip
+        session.commit()
+    port = free_port(__import__("socket").SOCK_STREAM)
+    app = create_app(settings, engine=engine)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=2))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    assert eventually(lambda: server.started, 15)
+    yield Site(f"http://127.0.0.1:{port}", engine)
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    need(os.path.exists(CHROMIUM), "Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def signed_in(browser: Any, site: Site, username: str, password: str = "") -> Any:
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    page.goto(f"{site.url}/orders")
+    assert "/login" in page.url  # the list needs a session
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password or f"demo-{username}-12351")
+    page.click("button[type=submit]:not(#lang-submit)")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+def taken(site: Site, **fields: Any) -> WorkOrder:
+    with Session(site.engine, expire_on_commit=False) as session:
+        operator = session.exec(select(User).where(User.username == "operator")).one()
+        urgent, now = fields.pop("urgent", False), fields.pop("now", None)
+        body = {"caller_phone": CALLER, "category": "wage_arrears", **fields, "urgent": urgent}
+        order = orders.create(session, WorkOrderCreate.model_validate(body), operator, now=now)
+        return order.order
+
+
+def dispatched(site: Site, order: WorkOrder, unit: str, now: Any = None) -> None:
+    with Session(site.engine) as session:
+        operator = session.exec(select(User).where(User.username == "operator")).one()
+        target = session.exec(select(OrgUnit).where(OrgUnit.name == unit)).one()
+        assert order.id is not None and target.id is not None
+        orders.act(session, order.id, lc.Dispatch(target.id), operator, now=now)
+
+
+def status_of(site: Site, order: WorkOrder) -> str:
+    with Session(site.engine) as session:
+        found = session.get(WorkOrder, order.id)
+        assert found is not None
+        return found.status.value
+
+
+def test_a_wage_claim_goes_from_dispatch_to_return_visit_through_the_forms(
+    site: Site, browser: Any
+) -> None:
+    past = utcnow() - timedelta(days=9)
+    late = taken(site, summary="工地欠薪，已超期", employer_name="涟源某矿业", now=past)
+    dispatched(site, late, "涟源市总工会", now=past)
+    rush = taken(site, summary="欠薪讨薪，当事人情绪激动", urgent=True, category="work_injury")
+    dispatched(site, rush, "冷水江市总工会")
+    order = taken(site, summary="双峰某建筑公司拖欠三个月工资", employer_name="双峰某建筑公司")
+    operator = signed_in(browser, site, "operator")
+    # The list: urgent first; filter to what is still accepted.
+    rows = operator.locator("#orders tbody tr")
+    assert rows.first.get_attribute("data-number") == rush.number
+    assert operator.locator(f"tr[data-number='{late.number}'] td.due-cell-overdue").count() == 1
+    assert operator.locator(f"tr[data-number='{rush.number}'] td.due-cell-due_soon").count() == 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    operator.screenshot(path=str(SHOTS / "orders-list.png"), full_page=True)
+    operator.select_option("#f-status", "accepted")
+    operator.click("#f-apply")
+    operator.wait_for_url(lambda url: "status=accepted" in url)
+    assert [r.get_attribute("data-number") for r in rows.all()] == [order.number]
+
+    # The provincial operator dispatches to Shuangfeng county.
+    operator.click(f"a:text('{order.number}')")
+    operator.select_option("#dispatch-org_unit_id", label="双峰县总工会")
+    operator.fill("#dispatch-note", "请核实并联系企业")
+    operator.click("#do-dispatch")
+    operator.wait_for_selector("#order-status:text('已派单')")
+    assert status_of(site, order) == "dispatched"
+
+    # The county handler signs for it, gets a bad amount pointed out, and replies.
+    handler = signed_in(browser, site, "handler")
+    handler.goto(f"{site.url}/orders/{order.id}")
+    handler.click("#do-sign")
+    handler.wait_for_selector("#order-status:text('已签收')")
+    handler.fill("#reply-text", "已约谈企业，企业同意支付拖欠工资")
+    handler.select_option("#reply-outcome", "wages_recovered")
+    handler.fill("#reply-wages_recovered", "三万")
+    handler.click("#do-reply")
+    error = handler.wait_for_selector("#err-reply-wages_recovered")
+    assert "金额" in error.inner_text()
+    assert handler.input_value("#reply-text") == "已约谈企业，企业同意支付拖欠工资"
+    assert handler.input_value("#reply-outcome") == "wages_recovered"
+    assert status_of(site, order) == "signed"
+    handler.fill("#reply-wages_recovered", "36000")
+    handler.click("#do-reply")
+    handler.wait_for_selector("#order-status:text('已答复')")
+
+    # The operator makes the return visit: satisfied, so the order is closed.
+    operator.goto(f"{site.url}/orders/{order.id}")
+    operator.select_option("#return_visit-satisfaction", "5")
+    operator.fill("#return_visit-note", "来电人表示满意")
+    operator.click("#do-return_visit")
+    operator.wait_for_selector("#order-status:text('已办结')")
+    assert status_of(site, order) == "closed"
+    steps = operator.locator("#events li").evaluate_all("els => els.map(e => e.dataset.action)")
+    assert steps == ["create", "dispatch", "sign", "reply", "return_visit"]
+    assert "双峰县承办人" in operator.inner_text("#events")
+    assert operator.inner_text("#wages") == "36000.00 元"
+    operator.screenshot(path=str(SHOTS / "orders-detail.png"), full_page=True)
+
+    # Next door's handler cannot open it; the viewer sees the number masked.
+    neighbour = signed_in(browser, site, NEIGHBOUR[0], NEIGHBOUR[2])
+    response = neighbour.goto(f"{site.url}/orders/{order.id}")
+    assert response is not None and response.status == 404
+    assert order.number not in neighbour.content()
+    viewer = signed_in(browser, site, "viewer")
+    viewer.goto(f"{site.url}/orders/{order.id}")
+    assert viewer.inner_text("#caller-phone") == "138****1234"
+    viewer.goto(f"{site.url}/orders")
+    assert CALLER not in viewer.content() and "138****1234" in viewer.content()
+    for page in (operator, handler, neighbour, viewer):
+        page.close()

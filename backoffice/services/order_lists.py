@@ -7,6 +7,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
@@ -66,9 +67,8 @@ def list_orders(
     clauses = [access.visible(viewer), *_filter(session, filters, now)]
     if filters.caller_phone:
         clauses.append(_caller(viewer, filters.caller_phone))
-    order_by = [col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc()]
-    if urgent_first:
-        order_by.insert(0, col(WorkOrder.urgent).desc())
+    newest: list[ColumnElement[Any]] = [col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc()]
+    order_by = [col(WorkOrder.urgent).desc(), *newest] if urgent_first else newest
     if cursor is not None and urgent_first:
         clauses.append(_after_urgent(*decode_urgent_cursor(cursor)))
     elif cursor is not None:

@@ -287,7 +287,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "detail.no_actions": ("当前状态下您没有可办理的操作", "Nothing for you to do in this state"),
     "detail.recording": ("通话录音", "Call recording"),
     "detail.recording_not_for_role": ("您的角色无权收听录音", "Your role may not hear recordings"),
-    "detail.recording_audited": ("每次收听都会记入审计日志", "Every listen is written to the audit log"),
+    "detail.recording_audited": (
+        "每次收听都会记入审计日志",
+        "Every listen is written to the audit log",
+    ),
     "detail.no_recording": ("没有录音", "No recording"),
     "detail.transcript": ("通话转写", "Transcript"),
     "detail.no_transcript": ("没有转写", "No transcript"),

@@ -56,6 +56,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         seed.demo(session)
         xinhua = session.exec(select(OrgUnit).where(OrgUnit.name == "新化县总工会")).one()
         name, display, password = NEIGHBOUR
+        assert xinhua.id is not None
         session.add(User(username=name, display_name=display, role=Role.HANDLER,
                          org_unit_id=xinhua.id, password_hash=hash_password(password)))  # fmt: skip
         session.commit()

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -349,7 +349,8 @@ def recording(
     try:
         wanted = parse_range(range_header, found.size)
     except Unsatisfiable:
-        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{found.size}"})
+        headers["Content-Range"] = f"bytes */{found.size}"
+        return Response(status_code=416, headers=headers)
     if wanted is None:
         headers["Content-Length"] = str(found.size)
         return StreamingResponse(_read(found.path, 0, found.size), media_type="audio/wav",

@@ -132,7 +132,8 @@ def test_a_wage_claim_goes_from_dispatch_to_return_visit_through_the_forms(
     # The list: urgent first; filter to what is still accepted.
     rows = operator.locator("#orders tbody tr")
     assert rows.first.get_attribute("data-number") == rush.number
-    assert operator.locator(f"tr[data-number='{late.number}'] td.due-cell-overdue").count() == 1
+    # Nine days on, both the sign-for and the reply deadline have passed: two red cells.
+    assert operator.locator(f"tr[data-number='{late.number}'] td.due-cell-overdue").count() == 2
     assert operator.locator(f"tr[data-number='{rush.number}'] td.due-cell-due_soon").count() == 1
     SHOTS.mkdir(parents=True, exist_ok=True)
     operator.screenshot(path=str(SHOTS / "orders-list.png"), full_page=True)
@@ -169,6 +170,7 @@ def test_a_wage_claim_goes_from_dispatch_to_return_visit_through_the_forms(
 
     # The operator makes the return visit: satisfied, so the order is closed.
     operator.goto(f"{site.url}/orders/{order.id}")
+    operator.screenshot(path=str(SHOTS / "orders-detail.png"), full_page=True)
     operator.select_option("#return_visit-satisfaction", "5")
     operator.fill("#return_visit-note", "来电人表示满意")
     operator.click("#do-return_visit")
@@ -178,7 +180,6 @@ def test_a_wage_claim_goes_from_dispatch_to_return_visit_through_the_forms(
     assert steps == ["create", "dispatch", "sign", "reply", "return_visit"]
     assert "双峰县承办人" in operator.inner_text("#events")
     assert operator.inner_text("#wages") == "36000.00 元"
-    operator.screenshot(path=str(SHOTS / "orders-detail.png"), full_page=True)
 
     # Next door's handler cannot open it; the viewer sees the number masked.
     neighbour = signed_in(browser, site, NEIGHBOUR[0], NEIGHBOUR[2])

@@ -89,7 +89,9 @@ def parse(action: Action, form: Mapping[str, str]) -> Parsed:
 def _convert(name: str, text: str, raw: str) -> tuple[object, str]:
     """(value, "") or (None, catalogue key of the problem)."""
     if name in FIELD_MAX:
-        return (raw, "") if len(raw) <= FIELD_MAX[name] else (None, "form.err.too_long")
+        if len(raw) > FIELD_MAX[name]:
+            return None, "form.err.too_long"
+        return (None, "form.err.invalid") if _unstorable(raw) else (raw, "")
     if name == "satisfaction":
         if text == NOT_REACHED:
             return None, ""
@@ -104,6 +106,11 @@ def _convert(name: str, text: str, raw: str) -> tuple[object, str]:
         except ValueError:
             return None, "form.err.choose"
     return _money(text)
+
+
+def _unstorable(text: str) -> bool:
+    # NUL and lone surrogates: PostgreSQL's text refuses them (the models say so, per request).
+    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 def _integer(text: str, low: int, high: int, problem: str) -> tuple[object, str]:

@@ -440,3 +440,12 @@ def test_roles_that_may_not_hear_recordings_get_403(
         assert 'id="no-recording-role"' in who.get(f"/orders/{order.id}").text
     query = select(AuditLog).where(AuditLog.action == AuditAction.VIEW_RECORDING)
     assert session.exec(query).first() is None
+
+
+def test_the_urgent_first_order_is_one_range_of_its_index(db: Backend, session: Session) -> None:
+    from tests.backoffice.test_work_order_service import _plan
+
+    query = "SELECT id FROM work_order ORDER BY urgent DESC, created_at DESC, id DESC LIMIT 26"
+    plan = _plan(db, session, query)
+    assert "ix_work_order_urgent_created_at_id" in plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan

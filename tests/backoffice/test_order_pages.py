@@ -449,3 +449,13 @@ def test_the_urgent_first_order_is_one_range_of_its_index(db: Backend, session: 
     plan = _plan(db, session, query)
     assert "ix_work_order_urgent_created_at_id" in plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan
+
+
+def test_the_pages_speak_english_on_request(pages: TestClient, session: Session) -> None:
+    order = take(session)
+    me = As(pages, session, "operator")
+    me.cookies["hotline_lang"] = "en"
+    listed = me.get("/orders").text
+    assert "Work orders" in listed and "wage arrears" in listed and "工单列表" not in listed
+    detail = me.get(f"/orders/{order.id}").text
+    assert ">Dispatch<" in detail and "Timeline" in detail and "派单" not in detail

@@ -123,10 +123,15 @@ def _filters(
     start = _day(chosen["created_from"], tz)
     end = _day(chosen["created_to"], tz)
     return order_lists.OrderFilters(
-        status, category, unit_id, None, None, start,
-        end + timedelta(days=1) if end else None,  # the "to" day is included
-        due, urgent if isinstance(urgent, bool) else None, phone,
-    )  # fmt: skip
+        status=status,
+        category=category,
+        org_unit_id=unit_id,
+        created_from=start,
+        created_to=end + timedelta(days=1) if end else None,  # the "to" day is included
+        due=due,
+        urgent=urgent if isinstance(urgent, bool) else None,
+        caller_phone=phone,
+    )
 
 
 def _unit_filter(session: Session, viewer: Viewer, raw: str) -> int | None:

@@ -1,6 +1,6 @@
 """The work-order pages in Debian's Chromium against a real uvicorn back office (SQLite):
-login, the list and its filters, one order through dispatch → sign → reply → return visit by
-the people whose job each step is, the access rules, masking and an inline form error."""
+login, the list and its filters, one order through dispatch → sign → reply → return visit →
+close by the people whose job each step is, the access rules, masking and an inline error."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def status_of(site: Site, order: WorkOrder) -> str:
         return found.status.value
 
 
-def test_a_wage_claim_goes_from_dispatch_to_return_visit_through_the_forms(
+def test_a_wage_claim_goes_from_dispatch_to_close_through_the_forms(
     site: Site, browser: Any
 ) -> None:
     past = utcnow() - timedelta(days=9)
@@ -168,18 +168,23 @@ def test_a_wage_claim_goes_from_dispatch_to_return_visit_through_the_forms(
     handler.click("#do-reply")
     handler.wait_for_selector("#order-status:text('已答复')")
 
-    # The operator makes the return visit: satisfied, so the order is closed.
+    # The operator makes the return visit (the caller does not answer) and closes the order.
     operator.goto(f"{site.url}/orders/{order.id}")
     operator.screenshot(path=str(SHOTS / "orders-detail.png"), full_page=True)
-    operator.select_option("#return_visit-satisfaction", "5")
-    operator.fill("#return_visit-note", "来电人表示满意")
+    operator.select_option("#return_visit-satisfaction", "none")
+    operator.fill("#return_visit-note", "两次回访未接通")
     operator.click("#do-return_visit")
+    operator.wait_for_selector("#order-status:text('待回访')")
+    operator.fill("#close-note", "答复已送达，来电人未再反映，按规定办结")
+    operator.click("#do-close")
     operator.wait_for_selector("#order-status:text('已办结')")
     assert status_of(site, order) == "closed"
     steps = operator.locator("#events li").evaluate_all("els => els.map(e => e.dataset.action)")
-    assert steps == ["create", "dispatch", "sign", "reply", "return_visit"]
-    assert "双峰县承办人" in operator.inner_text("#events")
+    assert steps == ["create", "dispatch", "sign", "reply", "return_visit", "close"]
+    timeline = operator.inner_text("#events")
+    assert "双峰县承办人" in timeline and "两次回访未接通" in timeline
     assert operator.inner_text("#wages") == "36000.00 元"
+    assert operator.inner_text("#satisfaction") == "—"
 
     # Next door's handler cannot open it; the viewer sees the number masked.
     neighbour = signed_in(browser, site, NEIGHBOUR[0], NEIGHBOUR[2])

@@ -313,7 +313,8 @@ def _detail(
         "legs": legs,
         "may_listen": listen,
         "segments": _segments(session, order.call_id, masked),
-        "actions": [a for a in shown.allowed_actions if a in action_forms.FIELDS],
+        # In the lifecycle's own order (dispatch before close), not alphabetical.
+        "actions": [a for a in lc.Action if a in shown.allowed_actions],
         "fields": action_forms.FIELDS,
         "required": action_forms.REQUIRED,
         "targets": _subtree(session, viewer),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.datastructures import QueryParams
 
 from backoffice import access
 from backoffice.access import ORDER_TAKERS, Viewer
@@ -59,7 +61,7 @@ def order_list(
 ) -> Response:  # fmt: skip
     """Urgent first, then newest; filters are plain GET fields, so a filtered list is a link."""
     query = request.query_params
-    chosen = _chosen_filters(query.getlist("status"), query.getlist("category"), query)
+    chosen = _chosen_filters(query)
     filters = _filters(session, viewer, chosen, backoffice.settings.timezone)
     page = order_lists.list_orders(
         session, user, filters, limit=PAGE_SIZE, cursor=query.get("cursor") or None,
@@ -88,19 +90,15 @@ def _cells(sign: datetime | None, reply: datetime | None, now: datetime) -> dict
     return {"sign": due_state(sign, now).value, "reply": due_state(reply, now).value}
 
 
-def _chosen_filters(
-    statuses: list[str], categories: list[str], query: Any
-) -> dict[str, Any]:
-    return {
-        "status": [s for s in statuses if s],
-        "category": [c for c in categories if c],
-        "org_unit_id": query.get("org_unit_id", ""),
-        "due": query.get("due", ""),
-        "urgent": query.get("urgent", ""),
-        "caller_phone": query.get("caller_phone", ""),
-        "created_from": query.get("created_from", ""),
-        "created_to": query.get("created_to", ""),
-    }
+SINGLE_FILTERS = ("org_unit_id", "due", "urgent", "caller_phone", "created_from", "created_to")
+
+
+def _chosen_filters(query: QueryParams) -> dict[str, Any]:
+    """What the form sent, as typed (shown again in the form); an empty field filters nothing."""
+    chosen: dict[str, Any] = {name: query.get(name, "") for name in SINGLE_FILTERS}
+    chosen["status"] = [s for s in query.getlist("status") if s]
+    chosen["category"] = [c for c in query.getlist("category") if c]
+    return chosen
 
 
 def _filters(
@@ -116,9 +114,7 @@ def _filters(
     if due not in (None, *DUE_FILTERS):
         raise Invalid("the deadline filter is due_soon or overdue")
     unit_id = _unit_filter(session, viewer, chosen["org_unit_id"])
-    urgent = {"": None, "yes": True, "no": False}.get(chosen["urgent"], "bad")
-    if urgent == "bad":
-        raise Invalid("urgent is yes or no")
+    urgent = _yes_no(chosen["urgent"])
     phone = _phone_filter(chosen["caller_phone"])
     start = _day(chosen["created_from"], tz)
     end = _day(chosen["created_to"], tz)
@@ -129,9 +125,15 @@ def _filters(
         created_from=start,
         created_to=end + timedelta(days=1) if end else None,  # the "to" day is included
         due=due,
-        urgent=urgent if isinstance(urgent, bool) else None,
+        urgent=urgent,
         caller_phone=phone,
     )
+
+
+def _yes_no(raw: str) -> bool | None:
+    if raw not in ("", "yes", "no"):
+        raise Invalid("urgent is yes or no")
+    return None if not raw else raw == "yes"
 
 
 def _unit_filter(session: Session, viewer: Viewer, raw: str) -> int | None:
@@ -367,7 +369,7 @@ def recording(
     return StreamingResponse(body, status_code=206, media_type="audio/wav", headers=headers)
 
 
-def _read(path: Any, start: int, length: int) -> Iterator[bytes]:
+def _read(path: FilePath, start: int, length: int) -> Iterator[bytes]:
     with open(path, "rb") as audio:
         audio.seek(start)
         left = length

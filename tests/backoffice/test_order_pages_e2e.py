@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +22,15 @@ from backoffice.app import create_app
 from backoffice.db import upgrade
 from backoffice.domain import lifecycle as lc
 from backoffice.domain.lifecycle import Role
-from backoffice.models import OrgUnit, User, WorkOrder, WorkOrderCreate, utcnow
+from backoffice.models import (
+    AuditAction,
+    AuditLog,
+    OrgUnit,
+    User,
+    WorkOrder,
+    WorkOrderCreate,
+    utcnow,
+)
 from backoffice.passwords import hash_password
 from backoffice.services import work_orders as orders
 from hotline.db import make_engine
@@ -43,6 +52,7 @@ NEIGHBOUR = ("xinhua", "新化县承办人", "demo-xinhua-12351")
 class Site:
     url: str
     engine: Any
+    recordings: Path
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +77,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     assert eventually(lambda: server.started, 15)
-    yield Site(f"http://127.0.0.1:{port}", engine)
+    yield Site(f"http://127.0.0.1:{port}", engine, settings.recordings_dir)
     server.should_exit = True
     thread.join(10)
     engine.dispose()
@@ -198,3 +208,40 @@ def test_a_wage_claim_goes_from_dispatch_to_close_through_the_forms(
     assert CALLER not in viewer.content() and "138****1234" in viewer.content()
     for page in (operator, handler, neighbour, viewer):
         page.close()
+
+
+def test_the_player_streams_the_recording_and_each_listen_is_audited(
+    site: Site, browser: Any
+) -> None:
+    order = taken(site, summary="来电录音", call_id="1733150000.7")
+    calls = site.recordings / "calls"
+    calls.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(calls / "1733150000.7.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x10" * 16000)  # two seconds
+    operator = signed_in(browser, site, "operator")
+    operator.goto(f"{site.url}/orders/{order.id}")
+    duration = operator.evaluate(
+        """() => new Promise((done, fail) => {
+            const a = document.querySelector('#audio-mixed');
+            a.addEventListener('loadedmetadata', () => done(a.duration));
+            a.addEventListener('error', () => fail(String(a.error && a.error.code)));
+            a.preload = 'metadata'; a.load();
+        })"""
+    )
+    assert abs(duration - 2.0) < 0.05
+    with Session(site.engine) as session:
+        query = select(AuditLog).where(AuditLog.action == AuditAction.VIEW_RECORDING)
+        entries = [e for e in session.exec(query).all() if e.object_id == str(order.id)]
+    assert entries and all(e.data["number"] == order.number for e in entries)
+    dispatched(site, order, "双峰县总工会")
+    handler = signed_in(browser, site, "handler")
+    handler.goto(f"{site.url}/orders/{order.id}")
+    assert handler.locator("audio").count() == 0
+    assert handler.locator("#no-recording-role").count() == 1
+    response = handler.goto(f"{site.url}/orders/{order.id}/recording/mixed")
+    assert response is not None and response.status == 403
+    operator.close()
+    handler.close()

@@ -142,6 +142,8 @@ class WorkOrder(WorkOrderBase, table=True):
         Index("ix_work_order_status_created_at_id", "status", "created_at", "id"),
         Index("ix_work_order_org_unit_id_created_at_id", "org_unit_id", "created_at", "id"),
         Index("ix_work_order_assignee_id_created_at_id", "assignee_id", "created_at", "id"),
+        # The pages' order, urgent first (revision 0010).
+        Index("ix_work_order_urgent_created_at_id", "urgent", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,7 +6,8 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
@@ -14,8 +15,8 @@ from sqlmodel import Session, col, select
 from backoffice import access
 from backoffice.access import viewer_of
 from backoffice.domain import lifecycle as lc
-from backoffice.domain.deadlines import Category
-from backoffice.errors import Invalid
+from backoffice.domain.deadlines import Category, DueState
+from backoffice.errors import Forbidden, Invalid
 from backoffice.models import OrgUnit, User, WorkOrder, utcnow
 from backoffice.models.base import MAX_ID
 
@@ -29,6 +30,10 @@ class OrderFilters:
     overdue: bool | None = None  # a sign or reply deadline has passed
     created_from: datetime | None = None  # inclusive
     created_to: datetime | None = None  # exclusive
+    # Pages only (issue 5): deadline traffic light, urgency, the caller's stored number.
+    due: DueState | None = None  # DUE_SOON or OVERDUE
+    urgent: bool | None = None
+    caller_phone: str | None = None  # as identifiers.normalize_phone stores it
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Page:
 
 
 MAX_PAGE = 100
+SOON = timedelta(hours=24)  # the default of domain.deadlines.due_state
 
 
 def list_orders(
@@ -48,23 +54,44 @@ def list_orders(
     limit: int = 20,
     cursor: str | None = None,
     now: datetime | None = None,
+    urgent_first: bool = False,
 ) -> Page:
     """Newest first, a page at a time by keyset on (created_at, id): a page never repeats or
-    skips an order however many come in meanwhile, and page 1000 costs what page 1 does."""
+    skips an order however many come in meanwhile, and page 1000 costs what page 1 does.
+
+    ``urgent_first`` (the pages) puts urgent orders before the others, keyset on
+    (urgent, created_at, id); its cursors are not interchangeable with the plain ones.
+    """
     limit = max(1, min(limit, MAX_PAGE))
-    clauses = [access.visible(viewer_of(session, actor)), *_filter(session, filters, now)]
-    if cursor is not None:
+    viewer = viewer_of(session, actor)
+    clauses = [access.visible(viewer), *_filter(session, filters, now)]
+    if filters.caller_phone:
+        clauses.append(_caller(viewer, filters.caller_phone))
+    newest: list[ColumnElement[Any]] = [col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc()]
+    order_by = [col(WorkOrder.urgent).desc(), *newest] if urgent_first else newest
+    if cursor is not None and urgent_first:
+        clauses.append(_after_urgent(*decode_urgent_cursor(cursor)))
+    elif cursor is not None:
         clauses.append(_after(*decode_cursor(cursor)))
-    query = (
-        select(WorkOrder)
-        .where(*clauses)
-        .order_by(col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc())
-        .limit(limit + 1)
-    )
+    query = select(WorkOrder).where(*clauses).order_by(*order_by).limit(limit + 1)
     rows = list(session.exec(query).all())
     more = len(rows) > limit
     items = rows[:limit]
-    return Page(items, encode_cursor(items[-1]) if more else None)
+    if not more:
+        return Page(items, None)
+    last = items[-1]
+    return Page(items, encode_urgent_cursor(last) if urgent_first else encode_cursor(last))
+
+
+def _caller(viewer: access.Viewer, phone: str) -> ColumnElement[bool]:
+    # Looking orders up by number is seeing the number: a role that has numbers masked may
+    # not do it, and handlers may not find anonymous callers this way.
+    if access.masks_number(viewer.role, anonymous=False):
+        raise Forbidden(f"a {viewer.role} does not see callers' numbers")
+    same = col(WorkOrder.caller_phone) == phone
+    if access.masks_number(viewer.role, anonymous=True):
+        return and_(same, col(WorkOrder.anonymous).is_(False))
+    return same
 
 
 def _filter(
@@ -88,6 +115,14 @@ def _filter(
         clauses.append(col(WorkOrder.created_at) >= filters.created_from)
     if filters.created_to is not None:
         clauses.append(col(WorkOrder.created_at) < filters.created_to)
+    if filters.urgent is not None:
+        clauses.append(col(WorkOrder.urgent).is_(filters.urgent))
+    if filters.due is DueState.OVERDUE:
+        clauses.append(_overdue(now or utcnow(), True))
+    elif filters.due is DueState.DUE_SOON:
+        clauses.append(_due_soon(now or utcnow()))
+    elif filters.due is not None:
+        raise Invalid("the deadline filter is due_soon or overdue")
     return clauses
 
 
@@ -98,6 +133,14 @@ def _overdue(now: datetime, overdue: bool) -> ColumnElement[bool]:
     if overdue:
         return late
     return and_(or_(sign.is_(None), sign >= now), or_(reply.is_(None), reply >= now))
+
+
+def _due_soon(now: datetime) -> ColumnElement[bool]:
+    # Amber as domain.deadlines.due_state paints it: a deadline within a day, none passed.
+    soon = now + SOON
+    sign, reply = col(WorkOrder.sign_due), col(WorkOrder.reply_due)
+    near = or_(and_(sign >= now, sign <= soon), and_(reply >= now, reply <= soon))
+    return and_(near, _overdue(now, False))
 
 
 def _after(created_at: datetime, order_id: int) -> ColumnElement[bool]:
@@ -120,3 +163,26 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     if created_at.tzinfo is None or not 1 <= oid <= MAX_ID:
         raise Invalid("cursor is not one this API handed out")
     return created_at, oid
+
+
+def _after_urgent(urgent: bool, created_at: datetime, order_id: int) -> ColumnElement[bool]:
+    flag = col(WorkOrder.urgent)
+    later = and_(flag.is_(urgent), _after(created_at, order_id))
+    return or_(flag.is_(False), later) if urgent else later
+
+
+def encode_urgent_cursor(order: WorkOrder) -> str:
+    text = f"{int(order.urgent)}|{order.created_at.astimezone(UTC).isoformat()}|{order.id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_urgent_cursor(cursor: str) -> tuple[bool, datetime, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        flag, rest = text.split("|", 1)
+    except (ValueError, binascii.Error) as exc:
+        raise Invalid("cursor is not one this page handed out") from exc
+    if flag not in ("0", "1"):
+        raise Invalid("cursor is not one this page handed out")
+    plain = base64.urlsafe_b64encode(rest.encode()).decode()
+    return flag == "1", *decode_cursor(plain)

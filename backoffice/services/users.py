@@ -65,3 +65,29 @@ def _require_admin(actor: User) -> None:
 def _require_unit(session: Session, unit_id: int) -> None:
     if session.get(OrgUnit, unit_id) is None:
         raise Invalid(f"org unit {unit_id} does not exist")
+
+
+# --- for the order pages (issue 5) ---------------------------------------------------------
+
+
+def assignable_under(session: Session, org_path: str) -> list[User]:
+    """Active handlers and lawyers of the subtree at ``org_path``: whom a dispatch may name."""
+    units = select(OrgUnit.id).where(col(OrgUnit.path).startswith(org_path))
+    query = (
+        select(User)
+        .where(
+            col(User.org_unit_id).in_(units),
+            col(User.role).in_([Role.HANDLER, Role.LAWYER]),
+            col(User.active).is_(True),
+        )
+        .order_by(col(User.org_unit_id), col(User.username))
+    )
+    return list(session.exec(query).all())
+
+
+def display_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """Names to show for user ids (assignees, takers); unknown ids are left out."""
+    if not ids:
+        return {}
+    query = select(User).where(col(User.id).in_(sorted(ids)))
+    return {u.id: u.display_name for u in session.exec(query).all() if u.id is not None}

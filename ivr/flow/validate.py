@@ -163,6 +163,9 @@ def _schema_issue(error: ErrorDetails) -> FlowIssue:
         return FlowIssue(node, _schema_problem(error, rest))
     if len(loc) >= 2 and loc[0] in ("schedules", "prompts", "queues"):
         owner = f"{str(loc[0])[:-1]} '{loc[1]}'"
+        if loc[0] == "queues" and loc[2:] == ["[key]"]:
+            problem = "a queue name is a-z first, then a-z or _ (32 at most)"
+            return FlowIssue(None, f"{owner}: {problem}")
         return FlowIssue(None, f"{owner}: {_schema_problem(error, loc[2:])}")
     return FlowIssue(None, _schema_problem(error, loc))
 

@@ -43,7 +43,9 @@ class OrderIntake:
         taken = intake(ev.call_id, ev.data)
         with Session(self.engine) as session:
             try:
-                creation = work_orders.take_call(session, taken.as_call_event(), config=self.config)
+                creation = work_orders.take_call(
+                    session, taken.as_call_event(), config=self.config
+                )
             except Invalid as exc:
                 raise MalformedEvent(str(exc)) from None
             order = creation.order

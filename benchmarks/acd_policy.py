@@ -179,7 +179,9 @@ class ManualClock:
         return self.now
 
 
-def run_redis_rounds(store: AcdStore, rounds: int, rng: random.Random, clock: ManualClock) -> None:
+def run_redis_rounds(
+    store: AcdStore, rounds: int, rng: random.Random, clock: ManualClock
+) -> None:
     call_ns: list[int] = []
     agent_ns: list[int] = []
     for n in range(rounds):
@@ -228,27 +230,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--decisions", type=int, default=20_000)
     parser.add_argument("--redis-rounds", type=int, default=2000)
-    parser.add_argument(
-        "--redis-url",
-        default=os.environ.get("HOTLINE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-    )
+    parser.add_argument("--redis-url", default=os.environ.get("HOTLINE_BENCH_REDIS_URL",
+                                                              "redis://127.0.0.1:6379/15"))
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument("--seed", type=int, default=12351)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     print(machine())
     pop = populate(rng, args.agents, args.calls)
-    print(
-        f"policy: {args.agents} agents (all free), {args.calls} waiting calls, "
-        f"{len(pop.rules)} queues with escalation; {args.decisions} decisions, "
-        "timed one by one with perf_counter_ns, GC on"
-    )
+    print(f"policy: {args.agents} agents (all free), {args.calls} waiting calls, "
+          f"{len(pop.rules)} queues with escalation; {args.decisions} decisions, "
+          "timed one by one with perf_counter_ns, GC on")
     bench_policy(pop, args.decisions, rng)
     if not args.no_redis:
-        print(
-            f"redis: {args.redis_url}, same population loaded; each round enqueues a new call "
-            "and times try_match_call, then frees that seat and times try_match_agent"
-        )
+        print(f"redis: {args.redis_url}, same population loaded; each round enqueues a new call "
+              "and times try_match_call, then frees that seat and times try_match_agent")
         bench_redis(args.redis_url, pop, args.redis_rounds, rng)
     return 0
 

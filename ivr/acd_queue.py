@@ -50,25 +50,29 @@ class QueuePolicy:
     ring_timeout_s: int = 20
     # How long one WAIT FOR DIGIT lasts: the most an offer waits before the seat rings.
     slice_s: float = 0.25
+    # For queues whose flow settings leave them out.
     max_wait_s: float = 600.0
+    wrap_up_s: float = 15.0
     # How long a caller who asked to be called back keeps a place in line.
     callback_keep_s: float = 4 * 3600.0
     # Recent conversations and waits the estimated wait is averaged over.
     recent_calls: int = 20
 
 
-def queue_rules(name: str, settings: QueueSettings) -> QueueRules:
-    """The ACD's routing rules for a queue, from the flow's `queues` section."""
+def queue_rules(name: str, settings: QueueSettings, wrap_up_s: float = 15.0) -> QueueRules:
+    """The ACD's routing rules for a queue, from the flow's `queues` section (`wrap_up_s` when
+    the settings leave it out)."""
     steps = [
         EscalationStep(step.after_s, step.min_level_delta, step.relax_to, step.any_operator)
         for step in settings.escalation
     ]
-    return QueueRules(name=name, escalation=steps, lawyers_take_non_legal=not settings.lawyers_only,
-                      wrap_up_s=settings.wrap_up_s)  # fmt: skip
+    wrap_up = wrap_up_s if settings.wrap_up_s is None else settings.wrap_up_s
+    lawyers_too = not settings.lawyers_only
+    return QueueRules(name, escalation=steps, lawyers_take_non_legal=lawyers_too, wrap_up_s=wrap_up)
 
 
-def flow_queue_rules(flow: Flow) -> dict[str, QueueRules]:
-    return {name: queue_rules(name, settings) for name, settings in flow.queues.items()}
+def flow_queue_rules(flow: Flow, wrap_up_s: float = 15.0) -> dict[str, QueueRules]:
+    return {name: queue_rules(name, s, wrap_up_s) for name, s in flow.queues.items()}
 
 
 Speak = Callable[[str, Mapping[str, str]], str | None]
@@ -349,14 +353,13 @@ class Waiting:
     ) -> None:
         self.acd, self.call, self.handoff = acd, call, handoff
         self.waiting, self.watch, self.context = waiting, watch, context
-        self.settings = context.settings or DEFAULT_QUEUE_SETTINGS.model_copy(
-            update={"max_wait_s": acd.policy.max_wait_s}
-        )
+        self.settings = context.settings or DEFAULT_QUEUE_SETTINGS
+        self.max_wait_s = self.settings.max_wait_s or acd.policy.max_wait_s
         self.keys = "".join(k for k in (self.settings.callback_key, self.settings.message_key) if k)
 
     def run(self) -> Outcome:
         started = time.monotonic()
-        deadline = started + self.settings.max_wait_s
+        deadline = started + self.max_wait_s
         every = self.settings.announce_every_s
         next_announce = started + every if every else math.inf
         self._music(on=True)

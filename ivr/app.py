@@ -116,7 +116,7 @@ class IvrService:
             if not isinstance(queue, AcdQueue):
                 return queue(agi_call, handoff)
             # The running flow's queue rules route this call and every seat's next match.
-            self.acd.configure(flow_queue_rules(flow))
+            self.acd.configure(flow_queue_rules(flow, queue.policy.wrap_up_s))
             name = str(handoff.params.get("queue", "operator"))
             context = QueueContext(flow.queues.get(name), self._speaker(flow, run.language))
             return queue(agi_call, handoff, context)
@@ -199,7 +199,9 @@ def build_acd_queue(
     default_rules = {"wrap_up_s": settings.acd_wrap_up_seconds}
     wrap_up = WrapUp(store, seconds=lambda queue: _wrap_up_s(store, queue, default_rules))
     policy = QueuePolicy(
-        ring_timeout_s=settings.acd_ring_timeout_seconds, max_wait_s=settings.acd_max_wait_seconds
+        ring_timeout_s=settings.acd_ring_timeout_seconds,
+        max_wait_s=settings.acd_max_wait_seconds,
+        wrap_up_s=settings.acd_wrap_up_seconds,
     )
     rules = PriorityRules()
     history = (

@@ -190,13 +190,14 @@ class EscalationSpec(_Strict):
 class QueueSettings(_Strict):
     """What a caller waiting in one queue gets: hold announcements, keys, limits, escalation."""
 
-    wrap_up_s: float = Field(default=15.0, ge=0, le=600)
+    # None: the server's HOTLINE_ACD_WRAP_UP_SECONDS / HOTLINE_ACD_MAX_WAIT_SECONDS.
+    wrap_up_s: float | None = Field(default=None, ge=0, le=600)
     # Position and estimated wait every this many seconds; None: hold music only.
     announce_every_s: float | None = Field(default=None, ge=5, le=600)
     # Spoken with {position}, then (when recent figures allow an estimate) {wait_minutes}.
     position_prompt: Slug = "queue_position"
     wait_prompt: Slug | None = "queue_wait"
-    max_wait_s: float = Field(default=600.0, ge=5, le=7200)
+    max_wait_s: float | None = Field(default=None, ge=5, le=7200)
     # Where the caller goes when max_wait_s passes; None: the queue node's 'timeout' outcome.
     overflow: NodeRef | None = None
     # A key that books a call back keeping the caller's place; None turns it off.

@@ -416,7 +416,7 @@ def _queue_problems(flow: Flow, name: str, settings: QueueSettings) -> Iterator[
     times = [step.after_s for step in settings.escalation]
     if len(set(times)) != len(times):
         yield f"escalation steps share a time ({', '.join(f'{t:g}' for t in times)} s)"
-    late = [t for t in times if t >= settings.max_wait_s]
+    late = [t for t in times if settings.max_wait_s is not None and t >= settings.max_wait_s]
     if late:
         yield (f"escalation after {late[0]:g} s never happens: max_wait_s is "
                f"{settings.max_wait_s:g}")  # fmt: skip

@@ -91,8 +91,8 @@ def queue_keys(dialer: Dialer, menu: str, *in_queue: tuple[str, int]) -> dict[st
 
 
 def test_a_lower_level_seat_gets_the_call_only_when_the_escalation_step_is_reached(
-    dialer: Dialer, ivr_service: IvrService, queue_flow: None, presence: AmiListener,
-    softphones: Callable[..., Softphone], desk: SeatDesk,  # noqa: F811
+    dialer: Dialer, ivr_service: IvrService, queue_flow: None,
+    presence: AmiListener, softphones: Callable[..., Softphone], desk: SeatDesk,  # noqa: F811
 ) -> None:  # fmt: skip
     softphones("1003")  # wage_arrears:1, the call asks for 3
     assert eventually(lambda: registered(ivr_service, "1003"), 15)
@@ -124,8 +124,11 @@ def test_position_and_estimated_wait_are_announced_every_n_seconds(
     assert result.record is not None, result.as_dict()
     uniqueid = result.record["uniqueid"]
     assert nodes(result)[-1] == "operator_queue"
-    said = [r for r in caplog.records
-            if r.getMessage() == "acd.announced" and getattr(r, "uniqueid", "") == uniqueid]  # fmt: skip
+    said = [
+        r
+        for r in caplog.records
+        if r.getMessage() == "acd.announced" and getattr(r, "uniqueid", "") == uniqueid
+    ]
     assert len(said) >= 2, [r.getMessage() for r in caplog.records]
     assert all(getattr(r, "position", None) == 1 for r in said)
     assert all(getattr(r, "wait_s", None) == 90 for r in said)
@@ -145,8 +148,8 @@ def test_position_and_estimated_wait_are_announced_every_n_seconds(
 
 
 def test_the_callback_key_keeps_the_place_and_the_seat_calls_back_in_order(
-    dialer: Dialer, ivr_service: IvrService, queue_flow: None, presence: AmiListener,
-    softphones: Callable[..., Softphone], desk: SeatDesk, asterisk: Pbx,  # noqa: F811
+    dialer: Dialer, ivr_service: IvrService, queue_flow: None, asterisk: Pbx,
+    presence: AmiListener, softphones: Callable[..., Softphone], desk: SeatDesk,  # noqa: F811
     stack_settings: Settings,
 ) -> None:  # fmt: skip
     store = ivr_service.acd

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import queue
+import select
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -364,7 +365,7 @@ class Waiting:
         next_announce = started + every if every else math.inf
         self._music(on=True)
         while True:
-            seat = self.watch.take()
+            seat = self._next_offer()
             if seat is not None:
                 if self.acd._ring(self.call, self.waiting, seat):
                     self.watch.stop()
@@ -389,7 +390,19 @@ class Waiting:
         else:
             self.call.agi.execute("SET MUSIC", "off")
 
+    def _next_offer(self) -> str | None:
+        if self.keys:
+            return self.watch.take()
+        # No keys to read: wait on the offer itself, so the seat rings the moment it is
+        # matched, and look for Asterisk's HANGUP between waits.
+        seat = self.watch.take(timeout_s=self.acd.policy.slice_s)
+        if seat is None:
+            _raise_if_hung_up(self.call)
+        return seat
+
     def _listen(self, seconds: float) -> str:
+        if not self.keys:
+            return ""
         key = str(self.call.agi.wait_for_digit(max(1, int(seconds * 1000))))
         return key if key in self.keys else ""
 
@@ -539,3 +552,15 @@ def waiting_call(
 def base_priority(handoff: Handoff) -> int:
     priority = handoff.params.get("priority", 0)
     return priority if isinstance(priority, int) else 0
+
+
+def _raise_if_hung_up(call: AgiCall) -> None:
+    """Asterisk writes HANGUP on the AGI socket when the caller leaves; peek for it."""
+    stream = call.agi.stdin
+    # poll, not select: a busy server holds more than 1024 sockets, select's limit.
+    poller = select.poll()
+    poller.register(stream.fileno(), select.POLLIN)
+    if poller.poll(0):
+        line = stream.readline()
+        if not line or line.strip() == "HANGUP":
+            raise ChannelGone("the caller hung up while waiting")

@@ -50,8 +50,11 @@ def queue_test_flow() -> str:
     assert not issues, issues
     data["nodes"]["wage_arrears_queue"]["params"]["min_level"] = 3
     data["queues"] = {
+        # No keys here: the waiting thread blocks on the offer itself (no digit slices).
         "wage_arrears": {
             "max_wait_s": 60,
+            "callback_key": None,
+            "message_key": None,
             "escalation": [{"after_s": ESCALATE_AFTER_S, "min_level_delta": -2}],
         },
         "work_injury": {"max_wait_s": OVERFLOW_AFTER_S, "overflow": "staff_busy"},

@@ -69,8 +69,14 @@ def _raw_nodes(data: Any) -> dict[str, str]:
             for k, v in nodes.items()}  # fmt: skip
 
 
+def normalize(text: str) -> str:
+    """Browsers send a textarea with CRLF line ends; the stored flow keeps the file's LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def review(text: str, expected_id: str | None = None) -> Review:
     """Validate a draft and tie every message to its node and line (pure)."""
+    text = normalize(text)
     if len(text) > MAX_FLOW_CHARS:
         too_big = FlowIssue(None, f"the flow is {len(text)} characters; at most {MAX_FLOW_CHARS}")
         issue = LocatedIssue(None, too_big.problem, None)
@@ -180,6 +186,7 @@ class PublishRefused(Exception):
 
 def publish(engine: Engine, recordings_dir: Path, name: str, text: str, by: str) -> FlowVersion:
     """Validate, render prompts, store: the FastAGI server's cache takes it for the next call."""
+    text = normalize(text)
     found = review(text, expected_id=name)
     if not found.ok:
         raise PublishRefused(found)

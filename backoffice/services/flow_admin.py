@@ -3,6 +3,7 @@ list stored flows, publish and roll back through the IVR's own publishing path."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -16,7 +17,7 @@ from sqlmodel import Session, SQLModel, col, select
 from ivr import flowstore
 from ivr.flow import Flow, FlowIssue, validate_flow_text
 from ivr.flow.graph import flow_svg
-from ivr.flow.locate import LocatedIssue, flow_lines, locate
+from ivr.flow.locate import LocatedIssue, flow_lines, locate, scalar_span
 from ivr.flow.validate import parse_flow_yaml
 from ivr.flowstore import FlowVersion
 from ivr.prompts import PromptError
@@ -197,3 +198,25 @@ def publish(engine: Engine, recordings_dir: Path, name: str, text: str, by: str)
         raise PublishRefused(
             Review(text, found.flow, (issue,), found.outline, (issue,), found.svg)
         ) from exc
+
+
+# -- the prompt form ---------------------------------------------------------------------------
+
+
+class NoSuchPrompt(ValueError):
+    """The draft has no text for that prompt and language."""
+
+
+def set_prompt_text(text: str, prompt_id: str, language: str, new_text: str) -> str:
+    """The draft with one prompt's text replaced, everything else (comments too) untouched.
+
+    The new text is written as a JSON string, which YAML reads as a double-quoted scalar.
+    """
+    text = normalize(text)
+    span = scalar_span(text, ("prompts", prompt_id, language))
+    if span is None:
+        raise NoSuchPrompt(f"the draft has no '{language}' text for prompt '{prompt_id}'")
+    start, end = span
+    quoted = json.dumps(" ".join(new_text.split()), ensure_ascii=False)
+    tail = "\n" if text[start:end].endswith("\n") else ""
+    return text[:start] + quoted + tail + text[end:]

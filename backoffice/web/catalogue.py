@@ -206,6 +206,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "flows.language": ("语言", "Language"),
     "flows.text": ("文本（可试听）", "Text (listen)"),
     "flows.tts": ("试听语音合成", "Listen to the synthesized prompt"),
+    "flows.new_text": ("新文本", "New text"),
+    "flows.set_text": ("改入草稿", "Put into the draft"),
     "flows.history": ("版本历史", "Version history"),
     "flows.version": ("版本", "Version"),
     "flows.published_at": ("发布时间", "Published"),

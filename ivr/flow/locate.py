@@ -141,3 +141,16 @@ def locate(text: str, issues: list[FlowIssue]) -> list[LocatedIssue]:
             line = _flow_issue_line(lines, issue.problem)
         located.append(LocatedIssue(issue.node, issue.problem, line))
     return located
+
+
+def scalar_span(text: str, path: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where the scalar at `path` (mapping keys from the top) is written: character offsets."""
+    try:
+        node: yaml.Node | None = yaml.compose(text, Loader=_FlowLoader)
+    except yaml.YAMLError:
+        return None
+    for key in path:
+        node = _child(node, key) if node is not None else None
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    return node.start_mark.index, node.end_mark.index

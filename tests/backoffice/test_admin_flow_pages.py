@@ -182,7 +182,9 @@ def test_publish_refuses_a_bad_draft_stores_a_good_one_and_rolls_back(
     )
     assert first.status_code == 303
     fixed = swapped()
-    second = pages.post("/admin/flows/default/publish", data={"yaml": fixed, "csrf_token": csrf})
+    # Browsers post a textarea with CRLF line ends; the stored flow has the file's LF.
+    crlf = fixed.replace("\n", "\r\n")
+    second = pages.post("/admin/flows/default/publish", data={"yaml": crlf, "csrf_token": csrf})
     assert second.status_code == 303
     live = flowstore.active(engine, "default")
     assert live is not None and live.version == 2 and live.yaml == fixed
@@ -202,7 +204,7 @@ def test_publish_refuses_a_bad_draft_stores_a_good_one_and_rolls_back(
 
 def test_forms_without_csrf_are_refused(pages: TestClient) -> None:
     sign_in(pages, "admin")
-    for action in ("check", "publish", "walk"):
+    for action in ("check", "publish", "walk", "prompt"):
         answer = pages.post(f"/admin/flows/default/{action}", data={"yaml": packaged_flow_text()})
         assert answer.status_code == 403, action
     answer = pages.post("/admin/flows/default/rollback", data={"version": "1"})
@@ -311,3 +313,21 @@ def test_tts_preview_returns_wav_cached_by_text_hash_and_refuses_bad_text(
     for text, lang in bad:
         params = {"text": text, "lang": lang}
         assert pages.get("/admin/tts.wav", params=params).status_code == 422, params
+
+
+def test_prompt_form_changes_one_text_in_the_draft_and_checks_it(pages: TestClient) -> None:
+    csrf = sign_in(pages, "admin")
+    base = {"yaml": BROKEN, "csrf_token": csrf, "prompt": "goodbye:zh"}
+    said = "谢谢来电，再见！ # 不是注释"
+    answer = pages.post("/admin/flows/default/prompt", data={**base, "text:goodbye:zh": said})
+    assert answer.status_code == 422  # the draft's own problem is still there, and shown
+    draft = _textarea(answer.text)
+    assert '    zh: "谢谢来电，再见！ # 不是注释"\n' in draft
+    assert (
+        draft.replace('    zh: "谢谢来电，再见！ # 不是注释"\n', "    zh: 感谢您的来电，再见。\n")
+        == BROKEN
+    )
+    assert "topic_wages" in answer.text
+    for bad in ({"text:goodbye:zh": ""}, {"prompt": "nosuch:zh", "text:nosuch:zh": "x"},
+                {"text:goodbye:zh": "x" * 2001}):  # fmt: skip
+        assert pages.post("/admin/flows/default/prompt", data={**base, **bad}).status_code == 422

@@ -64,7 +64,7 @@ def test_admin_fixes_a_flagged_edit_publishes_and_the_next_call_follows_it(
         live = flowstore.active(engine, "default")
         assert live is not None and live.version > before.version and live.yaml == fixed
         assert f"v{live.version}" in page.inner_text("#live-version")
-        page.locator("#graph").screenshot(path=str(SHOTS / "admin-flow-graph.png"))
+        _shoot_graph(page)
         _walk_the_new_menu(page, web)
         # The FastAGI server's cache looks for a new version every 500 ms.
         page.wait_for_timeout(1200)
@@ -84,6 +84,16 @@ def test_admin_fixes_a_flagged_edit_publishes_and_the_next_call_follows_it(
     finally:
         flowstore.activate(engine, "default", before.version)
         page.close()
+
+
+def _shoot_graph(page: Any) -> None:
+    # The page scrolls the graph inside its card; the screenshot shows all of it.
+    page.set_viewport_size({"width": 2100, "height": 1000})
+    page.eval_on_selector(
+        ".graph-scroll", "e => { e.style.overflow = 'visible'; e.style.maxHeight = 'none'; }"
+    )
+    page.locator("#graph svg").screenshot(path=str(SHOTS / "admin-flow-graph.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def _walk_the_new_menu(page: Any, web: str) -> None:

@@ -37,6 +37,7 @@ router = APIRouter()
 ADMIN_ROLES = frozenset({Role.ADMIN})
 NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 YAML_FIELD = flow_admin.MAX_FLOW_CHARS
+PROMPT_FIELD = 2000  # the flow model's limit for one prompt text
 # The other admin sections (seats, skills, hours, speech rules) live beside this one.
 SECTIONS = (
     ("flows", "/admin/flows"),
@@ -182,6 +183,28 @@ def rollback(
     response = redirect(f"/admin/flows/{name}")
     flash(response, "flash.flow_rolled_back")
     return response
+
+
+@router.post("/admin/flows/{name}/prompt", dependencies=[Csrf])
+async def edit_prompt(
+    request: Request, name: str, backoffice: BackofficeDep, viewer: PageViewer,
+) -> Response:  # fmt: skip
+    """The prompt form: one prompt's text changed in the draft, which is checked again."""
+    _admin(viewer)
+    form = await request.form()
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    draft = fields.get("yaml", "")
+    prompt_id, _, language = fields.get("prompt", "").partition(":")
+    new_text = fields.get(f"text:{prompt_id}:{language}", "").strip()
+    if len(draft) > YAML_FIELD or not new_text or len(new_text) > PROMPT_FIELD:
+        raise Invalid(f"a prompt's text must be 1 to {PROMPT_FIELD} characters")
+    try:
+        changed = flow_admin.set_prompt_text(draft, prompt_id, language, new_text)
+    except flow_admin.NoSuchPrompt as exc:
+        raise Invalid(str(exc)) from None
+    found = flow_admin.review(changed, _name(name))
+    return _editor(request, backoffice, name, found, checked=True,
+                   status=200 if found.ok else 422)  # fmt: skip
 
 
 def _clock(text: str, tz: str) -> datetime:

@@ -266,5 +266,6 @@ def flow_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="flow-graph" width="{width}" '
         f'height="{plan.height}" viewBox="0 0 {width} {plan.height}" role="img" '
         f'aria-label="{escape(flow.id)}" font-family="sans-serif">{_DEFS}'
+        '<rect class="paper" width="100%" height="100%" fill="#ffffff"/>'
         f"{''.join(edges)}{''.join(boxes)}{_legend(plan.height - 30)}</svg>"
     )

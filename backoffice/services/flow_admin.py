@@ -139,6 +139,7 @@ class FlowSummary:
     active: FlowVersion | None
     versions: int
     latest: FlowVersion | None
+    history: tuple[FlowVersion, ...] = ()  # newest first
 
 
 def summaries(engine: Engine) -> list[FlowSummary]:
@@ -149,7 +150,8 @@ def summaries(engine: Engine) -> list[FlowSummary]:
     for name in sorted(stored | set(packaged_names())):
         history = flowstore.versions(engine, name)
         live = next((v for v in history if v.is_active), None)
-        found.append(FlowSummary(name, live, len(history), history[-1] if history else None))
+        latest = history[-1] if history else None
+        found.append(FlowSummary(name, live, len(history), latest, tuple(reversed(history))))
     return found
 
 

@@ -105,8 +105,13 @@ def test_list_shows_the_shipped_flow_until_published_then_its_live_version(
     assert 'data-flow="default"' in listed.text and "未发布" in listed.text
     flowstore.publish(flows_db.engine, "default", packaged_flow_text(), "test")
     listed = pages.get("/admin/flows")
+    flowstore.publish(flows_db.engine, "default", swapped(), "test")
+    flowstore.activate(flows_db.engine, "default", 1)
+    listed = pages.get("/admin/flows")
     row = re.search(r'data-flow="default">.*?</tr>', listed.text, re.S)
-    assert row is not None and "v1" in row[0] and "test" in row[0]
+    assert row is not None and "v1 · " in row[0] and "test" in row[0]
+    history = re.findall(r'\?version=(\d)"[^>]*>v\d(\*?)</a>', row[0])
+    assert history == [("2", ""), ("1", "*")]  # newest first, the live one starred
 
 
 def test_check_shows_the_problem_at_the_node_and_line_and_keeps_the_draft(

@@ -147,15 +147,15 @@ def layout(flow: Flow) -> Layout:
     return Layout(boxes, tuple(edges), width, height)
 
 
-def _edge_path(a: Box, b: Box, lane: int) -> tuple[str, float, float]:
+def _edge_path(a: Box, b: Box, lane: int, nth: int = 0) -> tuple[str, float, float]:
     """SVG path and label position; backward edges loop under the boxes."""
     if b.column > a.column:
         x1, y1 = float(a.x + BOX_W), a.y + BOX_H / 2
         x2, y2 = float(b.x), b.y + BOX_H / 2
         mid = (x1 + x2) / 2
         path = f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
-        # Labels near the source, where a node's edges are still apart from other nodes'.
-        t = 0.22
+        # Labels near the source, staggered along the curves so a node's labels don't stack.
+        t = 0.2 + 0.15 * (nth % 5)
         lx = (1 - t) ** 3 * x1 + 3 * (1 - t) ** 2 * t * mid + 3 * (1 - t) * t**2 * mid + t**3 * x2
         ly = (1 - t) ** 3 * y1 + 3 * (1 - t) ** 2 * t * y1 + 3 * (1 - t) * t**2 * y2 + t**3 * y2
         return path, lx + 6, ly - 3
@@ -197,9 +197,9 @@ def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _edge_svg(edge: Edge, boxes: Mapping[str, Box], lane: int) -> str:
+def _edge_svg(edge: Edge, boxes: Mapping[str, Box], lane: int, nth: int) -> str:
     a, b = boxes[edge.source], boxes[edge.target]
-    path, lx, ly = _edge_path(a, b, lane)
+    path, lx, ly = _edge_path(a, b, lane, nth)
     broken = b.kind == MISSING
     colour = "#b3261e" if broken else "#64748b"
     marker = "url(#arrow-bad)" if broken else "url(#arrow)"
@@ -252,11 +252,14 @@ def flow_svg(
     plan = layout(flow)
     problems = problems or {}
     lanes: dict[str, int] = {}
+    labelled: dict[str, int] = {}
     edges = []
     for edge in plan.edges:
         lane = lanes.get(edge.target, 0)
         lanes[edge.target] = lane + 1
-        edges.append(_edge_svg(edge, plan.boxes, lane))
+        nth = labelled.get(edge.source, 0)
+        labelled[edge.source] = nth + bool(edge.label)
+        edges.append(_edge_svg(edge, plan.boxes, lane, nth))
     boxes = [
         _box_svg(box, problems.get(box.node, ()), _mark(box.node, current, visited))
         for box in plan.boxes.values()

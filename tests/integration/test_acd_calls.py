@@ -57,9 +57,7 @@ def presence(asterisk: Pbx, ivr_service: IvrService) -> Iterator[AmiListener]:
 class Softphone:
     """A seat's SIPp softphone: one process registers, one answers calls."""
 
-    def __init__(
-        self, asterisk: Pbx, seat: str, answer: bool = True, ring_ms: int = 300
-    ) -> None:
+    def __init__(self, asterisk: Pbx, seat: str, answer: bool = True, ring_ms: int = 300) -> None:
         self.work = Path(tempfile.mkdtemp(prefix=f"seat{seat}-"))
         self.contact_port = free_port()
         target = f"{asterisk.settings.sip_bind}:{asterisk.settings.sip_port}"
@@ -182,7 +180,10 @@ def test_a_seat_that_never_answers_is_passed_over_then_paused_after_two_misses(
     for seat, ring_ms in (("1004", 120_000), ("1003", 300)):
         softphones(seat, ring_ms=ring_ms)
         assert eventually(lambda s=seat: bool((a := store.get_agent(s)) and a.registered), 30), (
-            seat, store.get_agent(seat), asterisk.rx("pjsip show contacts"))
+            seat,
+            store.get_agent(seat),
+            asterisk.rx("pjsip show contacts"),
+        )
     desk.ready("1004")  # the longest idle: offered first
     time.sleep(0.2)
     desk.ready("1003")

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from backoffice.web.routes import live, orders, session
+from backoffice.web.routes import admin_flows, live, orders, session
 
 page_router = APIRouter(include_in_schema=False)
 page_router.include_router(session.router)
 page_router.include_router(live.router)
 page_router.include_router(orders.router)
+page_router.include_router(admin_flows.router)

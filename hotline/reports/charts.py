@@ -90,7 +90,7 @@ def bar_chart(title: str, points: Sequence[Point]) -> str:
     for i, (point, value) in enumerate(zip(points, values, strict=True)):
         bar = h * value / y_max
         body.append(
-            f'<rect class="bar" x="{x0 + slot * i + slot * 0.15:.1f}" y="{y0 + h - bar:.1f}" '
+            f'<rect class="chart-bar" x="{x0 + slot * i + slot * 0.15:.1f}" y="{y0 + h - bar:.1f}" '
             f'width="{slot * 0.7:.1f}" height="{bar:.1f}" fill="#2f6fb0">'
             f"<title>{escape(point.label)}: {value:g}</title></rect>"
         )
@@ -113,11 +113,11 @@ def line_chart(title: str, points: Sequence[Point]) -> str:
         x, y = x0 + slot * (i + 0.5), y0 + h - h * point.value
         runs[-1].append(f"{x:.1f},{y:.1f}")
         body.append(
-            f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#c0392b">'
+            f'<circle class="chart-dot" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#c0392b">'
             f"<title>{escape(point.label)}: {point.value * 100:.1f}%</title></circle>"
         )
     lines = [
-        f'<polyline class="line" points="{" ".join(run)}" fill="none" stroke="#c0392b" '
+        f'<polyline class="chart-line" points="{" ".join(run)}" fill="none" stroke="#c0392b" '
         'stroke-width="2"/>'
         for run in runs
         if len(run) > 1

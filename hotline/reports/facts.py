@@ -23,7 +23,12 @@ class BadFacts(ValueError):
 
 
 class BadRange(ValueError):
-    """A report period that is not a range of days the reports can cover."""
+    """A report period that is not a range of days the reports can cover; `code` names the
+    problem for a page to word in its own language."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +116,9 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.last < self.first:
-            raise BadRange("the last day comes before the first")
+            raise BadRange("order", "the last day comes before the first")
         if self.days > MAX_RANGE_DAYS:
-            raise BadRange(f"a report covers at most {MAX_RANGE_DAYS} days")
+            raise BadRange("too_long", f"a report covers at most {MAX_RANGE_DAYS} days")
         ZoneInfo(self.timezone)  # an unknown zone fails here, not halfway through a report
 
     @property
@@ -142,5 +147,5 @@ def parse_period(first: str, last: str, timezone: str) -> Period:
     try:
         start, end = date.fromisoformat(first), date.fromisoformat(last)
     except ValueError:
-        raise BadRange("dates must be written YYYY-MM-DD") from None
+        raise BadRange("format", "dates must be written YYYY-MM-DD") from None
     return Period(start, end, timezone)

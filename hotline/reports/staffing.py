@@ -18,7 +18,11 @@ HOUR_S = 3600.0
 
 
 class BadTarget(ValueError):
-    """A service-level target Erlang C cannot work with."""
+    """A service-level target Erlang C cannot work with; `code` names the field."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +34,17 @@ class Target:
 
     def __post_init__(self) -> None:
         if not 0 < self.service_level < 1:
-            raise BadTarget("the service level target must be above 0 % and below 100 %")
+            raise BadTarget(
+                "service_level", "the service level target must be above 0 % and below 100 %"
+            )
         if not 0 < self.answer_s <= HOUR_S:
-            raise BadTarget("the answer time must be between 1 second and an hour")
+            raise BadTarget("answer_s", "the answer time must be between 1 second and an hour")
         if not 0 < self.max_occupancy <= 1:
-            raise BadTarget("the maximum occupancy must be above 0 % and at most 100 %")
+            raise BadTarget(
+                "max_occupancy", "the maximum occupancy must be above 0 % and at most 100 %"
+            )
         if not 0 <= self.shrinkage < 1:
-            raise BadTarget("shrinkage must be at least 0 % and below 100 %")
+            raise BadTarget("shrinkage", "shrinkage must be at least 0 % and below 100 %")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +63,7 @@ def seats_needed(
 ) -> Staffing:
     """Erlang C for one interval; no calls (or no known handle time) need no seats."""
     if calls < 0 or not math.isfinite(calls):
-        raise BadTarget("calls per interval must be a finite number, not negative")
+        raise BadTarget("calls", "calls per interval must be a finite number, not negative")
     if calls == 0 or aht_s is None or aht_s <= 0:
         return Staffing(calls, aht_s, 0, 0, None, None, None)
     from pyworkforce.queuing import ErlangC  # heavy import, only when a report asks

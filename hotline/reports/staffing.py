@@ -96,5 +96,6 @@ def by_hour(report: Report, target: Target) -> list[Staffing]:
     out = []
     for tally in report.by_hour:
         aht = tally.average_handle_s if tally.average_handle_s is not None else overall
+        aht = aht if tally.offered else None  # an hour nobody calls has no handle time
         out.append(seats_needed(tally.offered / report.period.days, aht, target))
     return out

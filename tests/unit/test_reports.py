@@ -272,7 +272,7 @@ def test_staffing_per_hour_uses_an_average_day() -> None:
     # One seat: P(wait) = A = 1.5 * 160 / 3600; SL = 1 - A * e^(-(1 - A) * 20 / 160).
     load = 1.5 * 160 / 3600
     assert eight.service_level == pytest.approx(1 - load * 2.718281828 ** (-(1 - load) / 8))
-    assert plan[9].seats == 0  # an IVR-only call needs no seat
+    assert (plan[9].seats, plan[9].aht_s) == (0, None)  # an IVR-only call needs no seat
     assert plan[23].calls == 0.5 and plan[23].aht_s == 310
 
 

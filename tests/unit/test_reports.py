@@ -232,9 +232,9 @@ def test_the_textbook_case_needs_14_seats() -> None:
     assert plan.occupancy == pytest.approx(10 / 14)
 
 
-def test_13_seats_fall_short_of_80_percent() -> None:
+def test_a_79_percent_target_needs_13_seats() -> None:
     plan = staffing.seats_needed(100, 180, staffing.Target(0.79, 20), interval_s=1800)
-    assert plan.raw_seats == 13  # 79.56 % with 13 seats
+    assert plan.raw_seats == 13  # 79.56 %: one seat fewer than for 80 %
     assert plan.service_level == pytest.approx(0.7956, abs=1e-4)
 
 

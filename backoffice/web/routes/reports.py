@@ -44,9 +44,12 @@ class Query:
     answer: str  # target answer time, seconds
 
 
-@dataclass(frozen=True)
 class Refusal(Exception):
-    key: str  # catalogue key of the message
+    """Input the report cannot use; `key` is the catalogue key of the message."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def _require(viewer: Viewer) -> None:

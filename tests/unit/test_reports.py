@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hotline.callevents.model import CallFacts
 from hotline.reports import charts, staffing, tables
@@ -379,3 +381,45 @@ def test_staffing_table_rows() -> None:
     table = tables.staffing(staffing.by_hour(report, staffing.Target(0.8, 20)))
     assert [c.name for c in table.columns][:4] == ["hour", "calls_per_hour", "aht_s", "seats"]
     assert table.rows[8][:4] == ("08:00", 1.5, 160, 1)
+
+
+# --- properties ---------------------------------------------------------------------------
+
+_CALLS = st.lists(
+    st.tuples(
+        st.integers(min_value=-2 * 86_400, max_value=4 * 86_400),  # seconds from the period
+        st.sampled_from([None, "operator", "legal"]),
+        st.sampled_from([None, "1001", "1002"]),
+        st.floats(min_value=0, max_value=120),
+        st.floats(min_value=0, max_value=900),
+    ),
+    max_size=60,
+)
+
+
+@given(_CALLS)
+def test_hours_days_and_queues_add_up_to_the_total(calls: list[Any]) -> None:
+    start, _ = PERIOD.utc_bounds()
+    facts = [
+        CallFact(
+            f"p{n}",
+            start + timedelta(seconds=s),
+            queue,
+            agent if queue else None,
+            bool(queue and agent),
+            bool(queue and not agent),
+            wait,
+            talk,
+        )
+        for n, (s, queue, agent, wait, talk) in enumerate(calls)
+    ]
+    report = build(facts, PERIOD, wrap_up_s=10)
+    total = report.total
+    assert sum(t.calls for t in report.by_hour) == sum(t.calls for t in report.by_day.values())
+    assert sum(t.calls for t in report.by_day.values()) == total.calls
+    assert sum(t.offered for t in report.by_queue.values()) == total.offered
+    assert sum(t.answered for t in report.by_agent.values()) == total.answered
+    assert total.answered + total.abandoned <= total.offered <= total.calls
+    assert total.answered_within[15] <= total.answered_within[20] <= total.answered
+    inside = [f for f in facts if start <= f.started_at < PERIOD.utc_bounds()[1]]
+    assert total.calls == len(inside)

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from backoffice.domain.call_intake import intake
 from backoffice.errors import Invalid
-from backoffice.services import work_orders
+from backoffice.services import call_stats, work_orders
 from backoffice.services.work_orders import WorkOrderConfig
 from hotline.callevents.model import CallEvent, CallEventType, MalformedEvent
 from hotline.callevents.stream import RetryPolicy, StreamConsumer, consumer_name
@@ -51,6 +51,16 @@ class OrderIntake:
             order = creation.order
             event(log, "intake.order", call_id=ev.call_id, number=order.number,
                   created=creation.created, category=order.category.value)  # fmt: skip
+        self._keep_figures(ev)
+
+    def _keep_figures(self, ev: CallEvent) -> None:
+        """The call's figures for the reports; a payload they can't count still made its order."""
+        with Session(self.engine) as session:
+            try:
+                call_stats.record(session, ev.call_id, ev.data)
+            except Invalid as exc:
+                event(log, "intake.figures_refused", level=logging.WARNING,
+                      call_id=ev.call_id[:128], error=str(exc))  # fmt: skip
 
 
 def run_intake(

@@ -2,6 +2,7 @@
 
 from backoffice.models.audit import AuditAction, AuditLog, AuditLogPublic
 from backoffice.models.base import BackofficeModel, UTCDateTime, utcnow
+from backoffice.models.call_stats import CallStat
 from backoffice.models.org import OrgLevel, OrgUnit, OrgUnitCreate, OrgUnitPublic
 from backoffice.models.transcripts import CallTranscript
 from backoffice.models.users import (
@@ -39,6 +40,7 @@ __all__ = [
     "AuditLogPublic",
     "BackofficeModel",
     "CallEvent",
+    "CallStat",
     "CallTranscript",
     "Channel",
     "OrderSequence",

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from backoffice.web.routes import admin_flows, live, orders, session
+from backoffice.web.routes import admin_flows, live, orders, reports, session
 
 page_router = APIRouter(include_in_schema=False)
 page_router.include_router(session.router)
 page_router.include_router(live.router)
 page_router.include_router(orders.router)
+page_router.include_router(reports.router)
 page_router.include_router(admin_flows.router)

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from backoffice.web.routes import live, session
+from backoffice.web.routes import admin_config, live, session
 
 page_router = APIRouter(include_in_schema=False)
 page_router.include_router(session.router)
 page_router.include_router(live.router)
+page_router.include_router(admin_config.router)

@@ -100,7 +100,8 @@ def seat_edit(
 async def seat_save(request: Request, backoffice: BackofficeDep, viewer: PageViewer) -> Response:
     _admin(request, viewer, backoffice)
     data = await request.form()
-    text = {key: str(value)[:MAX_FIELD] for key, value in data.items() if isinstance(value, str)}
+    # Not cut short: an over-long field is reported by the check, never silently trimmed.
+    text = {key: value for key, value in data.items() if isinstance(value, str)}
     levels = {k[len("skill.") :]: v for k, v in text.items() if k.startswith("skill.")}
     form = admin.SeatForm(text.get("seat", ""), text.get("name", ""), text.get("role", ""), levels)
     checked = admin.check_seat(form, skills.catalogue(backoffice.engine))

@@ -175,16 +175,16 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "seat.sip_password": ("SIP密码", "SIP password"),
     "seat.sip_server": ("SIP服务器", "SIP server"),
     "seat.asterisk": ("Asterisk", "Asterisk"),
-    "seat.asterisk_reloaded": (
+    "asterisk_status.reloaded": (
         "已重新加载，话机现在可以注册",
         "reloaded: the phone can register now",
     ),
-    "seat.asterisk_rendered": (
+    "asterisk_status.rendered": (
         "配置已生成，Asterisk未运行，启动后生效",
         "config written; Asterisk is not running and takes it when started",
     ),
-    "seat.asterisk_unchanged": ("无需更改", "unchanged"),
-    "seat.asterisk_failed": (
+    "asterisk_status.unchanged": ("无需更改", "unchanged"),
+    "asterisk_status.failed": (
         "未能通知Asterisk，请运行 hotline asterisk reload",
         "could not tell Asterisk; run hotline asterisk reload",
     ),

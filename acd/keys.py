@@ -19,6 +19,8 @@ Layout (prefix `hotline:acd:` by default):
     offer:{call_id}         list   the offered seat id, pushed by the assign script; the call's
                                    AGI thread blocks on it with BLPOP
     events                  stream offer / release / finish / abandon notices (capped)
+    recent:{queue}:{kind}   list   the queue's last handle times / answered waits in seconds,
+                                   newest first, capped (the estimated wait announced)
 
 For Redis Cluster, use a hash-tagged prefix such as `{hotline:acd}:` so every key one script
 touches lives in one slot.
@@ -72,6 +74,9 @@ class AcdKeys:
 
     def events(self) -> str:
         return f"{self.prefix}events"
+
+    def recent(self, queue: str, kind: str) -> str:
+        return f"{self.prefix}recent:{queue}:{kind}"
 
     def everything(self) -> str:
         """A SCAN pattern matching every key under this prefix (tests, benchmarks)."""

@@ -477,6 +477,17 @@ class AcdStore:
     ) -> AcdStore:
         return cls(connect(url), rules_by_queue, **options)
 
+    def configure(self, rules_by_queue: Mapping[str, QueueRules]) -> None:
+        """Take these queues' rules from now on (the IVR's active flow names them)."""
+        self._rules.update(rules_by_queue)
+
+    def rules(self, queue: str) -> QueueRules:
+        return rules_for(self._rules, queue)
+
+    def configured(self, queue: str) -> QueueRules | None:
+        """The queue's configured rules, None when it routes on defaults."""
+        return self._rules.get(queue)
+
     @property
     def keys(self) -> AcdKeys:
         return self._k
@@ -756,7 +767,7 @@ class AcdStore:
         queue = self._hget(self._k.call(call_id), "queue")
         if queue is None:
             return Result(False, Refusal.NO_CALL)
-        wrap_up = rules_for(self._rules, queue).wrap_up_s > 0
+        wrap_up = self.rules(queue).wrap_up_s > 0
         state = AgentState.WRAP_UP if wrap_up else AgentState.AVAILABLE
         return self._pair_prepared(call_id, agent_id, state.value)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from redis import RedisError
@@ -27,7 +29,16 @@ from hotline.settings import Settings
 from hotline.workdays import NO_OVERRIDES, Overrides
 from ivr import callrecord
 from ivr import channel_vars as cv
-from ivr.acd_queue import ANSWERED_ROUTE, AcdQueue, QueuePolicy, WrapUp, seat_answered
+from ivr.acd_queue import (
+    ANSWERED_ROUTE,
+    AcdQueue,
+    DialBack,
+    QueueContext,
+    QueuePolicy,
+    WrapUp,
+    flow_queue_rules,
+    seat_answered,
+)
 from ivr.callrecord import CallRecord
 from ivr.fastagi import AgiCall, Handler
 from ivr.flow import Flow, FlowRun, Handoff, Outcome, Prompt, load_flow
@@ -95,22 +106,41 @@ class IvrService:
                              flow_id=loaded.flow_id, flow_version=loaded.version)  # fmt: skip
         end = SessionEnd(result="hangup")
         try:
-            handoffs = {**self.handoffs, "queue": self._to_person(call, run)}
+            handoffs = {**self.handoffs, "queue": self._to_person(call, run, loaded.flow)}
             end = CallSession(call, self.audio, handoffs, to_operator).drive(run)
             self._leave_ivr(call, end)
         finally:
             self._save(record, run, end)
 
-    def _to_person(self, call: AgiCall, run: FlowRun) -> HandoffHandler:
+    def _to_person(self, call: AgiCall, run: FlowRun, flow: Flow) -> HandoffHandler:
         """The queue handoff, telling the journal first what the seat's screen pop shows."""
         queue = self.handoffs["queue"]
 
         def hand_over(agi_call: AgiCall, handoff: Handoff) -> Outcome | DialplanTransfer:
             self.journal.leaving_ivr(call.uniqueid, language=run.language,
                                      path=run.path_as_dicts(), variables=run.variables)  # fmt: skip
-            return queue(agi_call, handoff)
+            if not isinstance(queue, AcdQueue):
+                return queue(agi_call, handoff)
+            # The running flow's queue rules route this call and every seat's next match.
+            self.acd.configure(flow_queue_rules(flow, queue.policy.wrap_up_s))
+            name = str(handoff.params.get("queue", "operator"))
+            context = QueueContext(flow.queues.get(name), self._speaker(flow, run.language))
+            return queue(agi_call, handoff, context)
 
         return hand_over
+
+    def _speaker(self, flow: Flow, language: str) -> Callable[[str, Mapping[str, str]], str | None]:
+        """Speaks the flow's prompts with values filled in, as the engine does for a node."""
+
+        def speak(prompt_id: str, values: Mapping[str, str]) -> str | None:
+            texts = flow.prompts.get(prompt_id)
+            if not texts:
+                return None
+            text = texts.get(language) or texts.get(flow.default_language, "")
+            filled = re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: values.get(m[1], ""), text)
+            return self.audio.path(Prompt(prompt_id, language, filled))
+
+        return speak
 
     def _leave_ivr(self, call: AgiCall, end: SessionEnd) -> None:
         for name, value in (end.transfer.variables if end.transfer else {}).items():
@@ -154,12 +184,30 @@ def build_journal(settings: Settings, store: AcdStore) -> CallJournal:
     return CallJournal(events, figures, live=LiveCalls(store.client))
 
 
+def ami_dial_back(settings: Settings) -> DialBack:
+    """Kept-place callbacks ring the seat through AMI Originate (secret read when dialling)."""
+    from hotline import bootstrap
+    from hotline.pbx import ami
+    from hotline.pbx.originate import Originator
+
+    def session() -> AbstractContextManager[Any]:
+        secret = bootstrap.credentials(settings).ami_secret
+        return ami.ami_session(settings.ami_host, settings.ami_port, settings.ami_user, secret)
+
+    originator = Originator(session)
+    return lambda seat, number: originator.call_back(seat, number, settings.hotline_number)
+
+
 def build_acd_queue(
     settings: Settings, store: AcdStore, journal: CallJournal, engine: Engine | None = None
 ) -> AcdQueue:
-    wrap_up = WrapUp(store, seconds=lambda _queue: settings.acd_wrap_up_seconds)
+    # A queue the flow configures uses its own wrap-up; the setting is for the others.
+    default_rules = {"wrap_up_s": settings.acd_wrap_up_seconds}
+    wrap_up = WrapUp(store, seconds=lambda queue: _wrap_up_s(store, queue, default_rules))
     policy = QueuePolicy(
-        ring_timeout_s=settings.acd_ring_timeout_seconds, max_wait_s=settings.acd_max_wait_seconds
+        ring_timeout_s=settings.acd_ring_timeout_seconds,
+        max_wait_s=settings.acd_max_wait_seconds,
+        wrap_up_s=settings.acd_wrap_up_seconds,
     )
     rules = PriorityRules()
     history = (
@@ -167,7 +215,13 @@ def build_acd_queue(
         if engine is None
         else lambda caller: callrecord.earlier_calls(engine, caller, rules.repeat_days)
     )
-    return AcdQueue(store, settings.recordings_dir, wrap_up, policy, journal, history, rules)
+    return AcdQueue(store, settings.recordings_dir, wrap_up, policy, journal, history, rules,
+                    dial_back=ami_dial_back(settings))  # fmt: skip
+
+
+def _wrap_up_s(store: AcdStore, queue: str, defaults: Mapping[str, float]) -> float:
+    configured = store.configured(queue)
+    return configured.wrap_up_s if configured is not None else defaults["wrap_up_s"]
 
 
 def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None) -> IvrService:

@@ -57,6 +57,20 @@ def registration_scenario(phone: SeatPhone) -> str:
     )
 
 
+def unregistration_scenario(phone: SeatPhone) -> str:
+    """Drop the seat's registration now: a stopped softphone must not look reachable."""
+    return "\n".join(
+        [
+            '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="seat unregistration">',
+            _register(phone, 1, 0, auth=False),
+            '<recv response="401" auth="true"/>',
+            _register(phone, 2, 0, auth=True),
+            '<recv response="200"/>',
+            "</scenario>",
+        ]
+    )
+
+
 def answering_scenario(ring_ms: int = 500, answer: bool = True) -> str:
     """A softphone that rings, then answers and talks until the caller hangs up, or never
     answers and takes the CANCEL."""

@@ -27,7 +27,7 @@ from ivr.flow.model import (
     SetNode,
     register_handoff,
 )
-from ivr.flow.validate import keypad_pattern_matches
+from ivr.flow.validate import keypad_pattern_matches, queue_of
 
 __all__ = [
     "HANDOFF_OUTCOMES",
@@ -464,7 +464,7 @@ class FlowRun:
         assert isinstance(node, HandoffNode)
         self._variables.update({str(k): str(v) for k, v in outcome.variables.items()})
         self._record_close(None, outcome.name)
-        target = node.on.get(outcome.name)
+        target = node.on.get(outcome.name) or _overflow_target(self._flow, node, outcome)
         if target is None:
             return self._finish(f"{node.type}_{outcome.name}")
         return self._enter(target)
@@ -555,3 +555,11 @@ def simulate(
         elapsed += step_ms
         instruction = run.resume(reply, elapsed)
     return run
+
+
+def _overflow_target(flow: Flow, node: HandoffNode, outcome: Outcome) -> str | None:
+    # The queue's settings name where callers go after its max wait, unless the node says.
+    queue = queue_of(node)
+    if outcome.name != "overflow" or queue is None:
+        return None
+    return flow.queue_settings(queue).overflow

@@ -36,7 +36,8 @@ SPEECH_CATEGORIES = (
 
 # What each handoff adapter may answer. Other modules add kinds with register_handoff().
 HANDOFF_OUTCOMES: dict[str, frozenset[str]] = {
-    "queue": frozenset({"answered", "timeout", "callback", "message", "hangup"}),
+    # overflow: the queue's max wait passed and its settings name an overflow node.
+    "queue": frozenset({"answered", "timeout", "overflow", "callback", "message", "hangup"}),
     # speech: what the caller said was about one of the work-order categories (routed by its
     # name, else 'matched'), or it was unclear and the caller gets the keys (no_match).
     "speech": frozenset({"matched", "no_match", *SPEECH_CATEGORIES}),
@@ -160,6 +161,54 @@ class ConfirmSpec(_Strict):
     intro: OptionalPromptIds = ()
     yes: KeypadKey = "1"
     no: KeypadKey = "2"
+
+
+# Queue names reach the dialplan (hotline-queue,<name>), which keeps only a-z and _.
+QueueName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")]
+SkillName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+SkillCap = Annotated[int, Field(ge=0, le=5)]
+
+
+class EscalationSpec(_Strict):
+    """After `after_s` seconds of waiting, widen who may take the call (acd EscalationStep)."""
+
+    after_s: float = Field(gt=0, le=3600)
+    min_level_delta: int | None = Field(None, ge=-4, le=-1)
+    relax_to: dict[SkillName, SkillCap] | None = None
+    any_operator: bool = False
+
+    @model_validator(mode="after")
+    def _relaxes(self) -> EscalationSpec:
+        if not (self.min_level_delta or self.relax_to or self.any_operator):
+            raise ValueError(
+                f"step after {self.after_s:g} s relaxes nothing: "
+                "give min_level_delta, relax_to or any_operator"
+            )
+        return self
+
+
+class QueueSettings(_Strict):
+    """What a caller waiting in one queue gets: hold announcements, keys, limits, escalation."""
+
+    # None: the server's HOTLINE_ACD_WRAP_UP_SECONDS / HOTLINE_ACD_MAX_WAIT_SECONDS.
+    wrap_up_s: float | None = Field(default=None, ge=0, le=600)
+    # Position and estimated wait every this many seconds; None: hold music only.
+    announce_every_s: float | None = Field(default=None, ge=5, le=600)
+    # Spoken with {position}, then (when recent figures allow an estimate) {wait_minutes}.
+    position_prompt: Slug = "queue_position"
+    wait_prompt: Slug | None = "queue_wait"
+    max_wait_s: float | None = Field(default=None, ge=5, le=7200)
+    # Where the caller goes when max_wait_s passes; None: the queue node's 'timeout' outcome.
+    overflow: NodeRef | None = None
+    # A key that books a call back keeping the caller's place; None turns it off.
+    callback_key: KeypadKey | None = "1"
+    message_key: KeypadKey | None = "2"
+    escalation: tuple[EscalationSpec, ...] = ()
+    # Lawyers are offered only calls that need the legal skill.
+    lawyers_only: bool = True
+
+
+DEFAULT_QUEUE_SETTINGS = QueueSettings()
 
 
 class _Node(_Strict):
@@ -382,6 +431,7 @@ class Flow(_Strict):
     operator: NodeRef
     prompts: dict[Slug, dict[LanguageCode, PromptText]] = {}
     schedules: dict[Slug, Schedule] = {}
+    queues: dict[QueueName, QueueSettings] = {}
     nodes: dict[Slug, Node] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -393,6 +443,10 @@ class Flow(_Strict):
         """The node with this id, or None (only possible in a flow that skipped validation)."""
         found: AnyNode | None = self.nodes.get(node_id)
         return found
+
+    def queue_settings(self, queue: str) -> QueueSettings:
+        """A queue's settings; a queue the flow doesn't configure gets the defaults."""
+        return self.queues.get(queue, DEFAULT_QUEUE_SETTINGS)
 
     def schedule_timezone(self, schedule: Schedule) -> str:
         """A schedule's own zone, else the flow's."""

@@ -26,6 +26,7 @@ from ivr.flow.model import (
     HoursNode,
     LanguageNode,
     MenuNode,
+    QueueSettings,
 )
 
 MAX_MENU_CHOICES = 9
@@ -160,8 +161,11 @@ def _schema_issue(error: ErrorDetails) -> FlowIssue:
         if rest == ["[key]"]:
             return FlowIssue(node, "node id must be a slug: a-z first, then a-z, 0-9, _ or -")
         return FlowIssue(node, _schema_problem(error, rest))
-    if len(loc) >= 2 and loc[0] in ("schedules", "prompts"):
+    if len(loc) >= 2 and loc[0] in ("schedules", "prompts", "queues"):
         owner = f"{str(loc[0])[:-1]} '{loc[1]}'"
+        if loc[0] == "queues" and loc[2:] == ["[key]"]:
+            problem = "a queue name is a-z first, then a-z or _ (32 at most)"
+            return FlowIssue(None, f"{owner}: {problem}")
         return FlowIssue(None, f"{owner}: {_schema_problem(error, loc[2:])}")
     return FlowIssue(None, _schema_problem(error, loc))
 
@@ -169,11 +173,23 @@ def _schema_issue(error: ErrorDetails) -> FlowIssue:
 # -- graph -----------------------------------------------------------------------------------
 
 
+def queue_of(node: AnyNode) -> str | None:
+    """The ACD queue a `queue` node puts callers in (None for other node kinds)."""
+    if isinstance(node, HandoffNode) and node.type == "queue":
+        return str(node.params.get("queue", "operator"))
+    return None
+
+
 def node_exits(flow: Flow, node: AnyNode) -> list[tuple[str, str]]:
-    """Every (edge name, target) of a node, including the implicit key-0 operator edge."""
+    """Every (edge name, target) of a node, including the implicit key-0 operator edge and a
+    queue's overflow (named in the flow's `queues` section)."""
     exits = node.exits()
     if isinstance(node, MenuNode) and OPERATOR_KEY not in node.choices:
         exits.append(("key '0' (operator)", flow.operator))
+    queue = queue_of(node)
+    overflow = None if queue is None else flow.queue_settings(queue).overflow
+    if overflow is not None and isinstance(node, HandoffNode) and "overflow" not in node.on:
+        exits.append((f"queue '{queue}' overflow", overflow))
     return exits
 
 
@@ -383,6 +399,35 @@ def _check_handoffs(flow: Flow) -> Iterator[FlowIssue]:
                     )
 
 
+def _queue_problems(flow: Flow, name: str, settings: QueueSettings) -> Iterator[str]:
+    if settings.overflow is not None and settings.overflow not in flow.nodes:
+        yield f"overflow goes to unknown node '{settings.overflow}'"
+    keys = {"callback_key": settings.callback_key, "message_key": settings.message_key}
+    chosen = {field: key for field, key in keys.items() if key not in (None, "")}
+    for field, key in chosen.items():
+        yield from _key_problems(field, [key])
+    if len(chosen) == 2 and len(set(chosen.values())) == 1:
+        yield f"callback_key and message_key are both '{settings.callback_key}'"
+    if settings.announce_every_s is not None:
+        for field, prompt_id in (("position_prompt", settings.position_prompt),
+                                 ("wait_prompt", settings.wait_prompt)):  # fmt: skip
+            if prompt_id is not None and prompt_id not in flow.prompts:
+                yield f"{field} uses unknown prompt '{prompt_id}'"
+    times = [step.after_s for step in settings.escalation]
+    if len(set(times)) != len(times):
+        yield f"escalation steps share a time ({', '.join(f'{t:g}' for t in times)} s)"
+    late = [t for t in times if settings.max_wait_s is not None and t >= settings.max_wait_s]
+    if late:
+        yield (f"escalation after {late[0]:g} s never happens: max_wait_s is "
+               f"{settings.max_wait_s:g}")  # fmt: skip
+
+
+def _check_queues(flow: Flow) -> Iterator[FlowIssue]:
+    for name, settings in flow.queues.items():
+        for problem in _queue_problems(flow, name, settings):
+            yield FlowIssue(None, f"queue '{name}': {problem}")
+
+
 _CHECKS: tuple[Callable[[Flow], Iterator[FlowIssue]], ...] = (
     _check_references,
     _check_reachable,
@@ -394,6 +439,7 @@ _CHECKS: tuple[Callable[[Flow], Iterator[FlowIssue]], ...] = (
     _check_languages,
     _check_schedules,
     _check_handoffs,
+    _check_queues,
 )
 
 

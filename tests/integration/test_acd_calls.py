@@ -22,7 +22,12 @@ from hotline.pbx import ami
 from hotline.pbx.ami_listener import AmiListener
 from hotline.pbx.runner import Pbx
 from hotline.sip.caller import free_port
-from hotline.sip.seat import SeatPhone, answering_scenario, registration_scenario
+from hotline.sip.seat import (
+    SeatPhone,
+    answering_scenario,
+    registration_scenario,
+    unregistration_scenario,
+)
 from ivr.app import IvrService
 from tests.conftest import eventually
 from tests.integration.calls import Dialer, nodes
@@ -62,6 +67,8 @@ class Softphone:
         phone = SeatPhone(seat, asterisk.creds.seat_passwords[seat], self.contact_port,
                           registered_ms=120_000)  # fmt: skip
         (self.work / "register.xml").write_text(registration_scenario(phone))
+        (self.work / "unregister.xml").write_text(unregistration_scenario(phone))
+        self.target = target
         # -aa answers Asterisk's qualify OPTIONS; no call limit, so those don't end the phone.
         self.answering = self._sipp(target, "answer.xml", self.contact_port, "-aa")
         self.registering = self._sipp(target, "register.xml", free_port(), "-m", "1")
@@ -76,6 +83,13 @@ class Softphone:
         for proc in (self.answering, self.registering):
             proc.terminate()
             proc.wait(10)
+        # A registration left behind would make the next test's ACD offer calls to nobody.
+        unregister = self._sipp(self.target, "unregister.xml", free_port(), "-m", "1")
+        try:
+            unregister.wait(15)
+        except subprocess.TimeoutExpired:
+            unregister.kill()
+            unregister.wait()
 
 
 @pytest.fixture

@@ -186,19 +186,30 @@ def test_queue_outcomes_that_end_the_call(flow: Flow, outcome: str, result: str)
     assert run.result == result
 
 
-@pytest.mark.parametrize(
-    ("outcome", "next_kind"),
-    [("callback", "callback"), ("message", "message")],
-)
-def test_queue_can_hand_over_to_message_or_callback(
-    flow: Flow, outcome: str, next_kind: str
-) -> None:
+def _in_queue(flow: Flow) -> FlowRun:
     run = FlowRun(flow, clock=TUESDAY_10AM)
     run.start()
     for reply in (Played(), Digits("1"), Digits("3")):
         run.resume(reply, 0)
-    handoff = run.resume(Outcome(outcome), 0)
-    assert isinstance(handoff, Handoff) and handoff.kind == next_kind
+    return run
+
+
+def test_queue_message_key_hands_over_to_the_message_recorder(flow: Flow) -> None:
+    handoff = _in_queue(flow).resume(Outcome("message"), 0)
+    assert isinstance(handoff, Handoff) and handoff.kind == "message"
+
+
+def test_queue_callback_keeps_the_place_and_says_goodbye(flow: Flow) -> None:
+    # The ACD keeps the caller in line; no separate callback booking is made.
+    end = _in_queue(flow).resume(Outcome("callback", {"callback_kept": "1"}), 0)
+    assert isinstance(end, Finish) and end.result == "callback_kept"
+    assert [p.id for p in end.prompts] == ["callback_kept"]
+
+
+def test_queue_overflow_goes_to_the_queue_settings_overflow_node(flow: Flow) -> None:
+    assert flow.queue_settings("work_injury").overflow == "staff_busy"
+    played = _in_queue(flow).resume(Outcome("overflow"), 0)
+    assert isinstance(played, Play) and [p.id for p in played.prompts] == ["staff_busy"]
 
 
 def test_queue_timeout_offers_message_or_callback(flow: Flow) -> None:

@@ -103,7 +103,7 @@ EXPECTED = [
         "unknown_outcome.yaml",
         "agent",
         "outcome 'ansered' is not an outcome of queue "
-        "(answered, callback, hangup, message, timeout)",
+        "(answered, callback, hangup, message, overflow, timeout)",
     ),
 ]
 

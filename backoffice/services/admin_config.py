@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+import yaml
 from redis import RedisError
 from sqlalchemy.engine import Engine
 
@@ -22,6 +24,7 @@ from hotline.errors import DependencyDown
 from hotline.logs import event
 from hotline.secrets import forget_seat, load_credentials
 from hotline.settings import Settings
+from ivr.flow.validate import parse_flow_yaml, validate_flow_text
 
 log = logging.getLogger(__name__)
 LANG_PREFIX = "lang_"
@@ -130,11 +133,89 @@ def ensure_tables(engine: Engine) -> None:
 
     from hotline import holidays
     from hotline.speech import rulestore
+    from ivr.flowstore import FlowVersion
 
     tables = [
         seats.SeatConfig.__table__,  # type: ignore[attr-defined]
         skills.SkillLabel.__table__,  # type: ignore[attr-defined]
         holidays.HolidayOverride.__table__,  # type: ignore[attr-defined]
         rulestore.SpeechRulesVersion.__table__,  # type: ignore[attr-defined]
+        FlowVersion.__table__,  # type: ignore[attr-defined]
     ]
     SQLModel.metadata.create_all(engine, tables=tables)
+
+
+# --- queues (the `queues:` section of the active flow) ------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueForm:
+    queue: str
+    wrap_up_s: str
+    max_wait_s: str
+    escalation: str  # YAML list of steps, e.g. "- {after_s: 30, min_level_delta: -2}"
+
+
+def queue_fields(settings: Mapping[str, Any]) -> dict[str, str]:
+    """A queue's settings as the form shows them (pure)."""
+    steps = settings.get("escalation") or []
+    return {
+        "wrap_up_s": _number_text(settings.get("wrap_up_s")),
+        "max_wait_s": _number_text(settings.get("max_wait_s")),
+        "escalation": _dump_steps(steps),
+    }
+
+
+def with_queue(flow_text: str, form: QueueForm) -> tuple[str | None, dict[str, str]]:
+    """The flow text with this queue's wrap-up, maximum wait and escalation steps replaced, or
+    the errors by field; the whole flow is validated, so the result is publishable (pure)."""
+    # The flow's own loader: plain YAML would read the keys on/yes/no as booleans.
+    data, problems = parse_flow_yaml(flow_text)
+    if problems:
+        return None, {"flow": "; ".join(str(p) for p in problems)}
+    queues = data.setdefault("queues", {}) if isinstance(data, dict) else None
+    if not isinstance(queues, dict) or form.queue not in queues:
+        return None, {"queue": f"no queue {form.queue!r} in the flow's queues: section"}
+    errors: dict[str, str] = {}
+    entry = dict(queues[form.queue] or {})
+    for name in ("wrap_up_s", "max_wait_s"):
+        raw = getattr(form, name).strip()
+        try:
+            value = float(raw) if raw else None
+        except ValueError:
+            errors[name] = f"{raw!r} is not a number of seconds"
+            continue
+        if value is None:
+            entry.pop(name, None)
+        else:
+            entry[name] = int(value) if value.is_integer() else value
+    try:
+        steps = yaml.safe_load(form.escalation) if form.escalation.strip() else []
+    except yaml.YAMLError:
+        steps, errors["escalation"] = None, "not valid YAML"
+    if steps is not None and not isinstance(steps, list):
+        errors["escalation"] = "a list of steps, each like - {after_s: 30, min_level_delta: -2}"
+    if errors:
+        return None, errors
+    if steps:
+        entry["escalation"] = steps
+    else:
+        entry.pop("escalation", None)
+    queues[form.queue] = entry
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    _, issues = validate_flow_text(text)
+    if issues:
+        return None, {"flow": "; ".join(str(i) for i in issues)}
+    return text, {}
+
+
+def _number_text(value: object) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _dump_steps(steps: list[Any]) -> str:
+    if not steps:
+        return ""
+    return yaml.safe_dump(steps, allow_unicode=True, sort_keys=False, default_flow_style=None)

@@ -283,5 +283,25 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "holiday.bad_reason": ("请填写原因（最多200个字符）", "Give a reason (at most 200 characters)"),
     "flash.holiday_saved": ("日期已保存", "Day saved"),
     "flash.holiday_removed": ("日期已删除", "Day removed"),
+    "admin.queues": ("队列", "Queues"),
+    "queue.intro": (
+        "当前IVR流程中各队列的话后整理时间、最长等待时间和升级步骤；保存即发布流程的新版本，下一通来电生效。",
+        "Each queue's wrap-up, maximum wait and escalation steps in the active IVR flow; saving "
+        "publishes a new flow version, which the next call follows.",
+    ),
+    "queue.flow": ("流程 {flow} 第 {version} 版", "Flow {flow}, version {version}"),
+    "queue.wrap_up": ("话后整理（秒）", "Wrap-up (s)"),
+    "queue.max_wait": ("最长等待（秒）", "Maximum wait (s)"),
+    "queue.server_default": ("留空：服务器默认 {value} 秒", "Empty: the server's {value} s"),
+    "queue.escalation": ("升级步骤（YAML列表）", "Escalation steps (YAML list)"),
+    "queue.escalation_hint": (
+        "每步如 - {after_s: 30, min_level_delta: -2}，或 relax_to、any_operator: true",
+        "Each step like - {after_s: 30, min_level_delta: -2}, or relax_to, any_operator: true",
+    ),
+    "queue.invalid": ("未保存", "Not saved"),
+    "flash.queue_saved": (
+        "队列设置已发布为流程新版本",
+        "Queue settings published as a new flow version",
+    ),
     # --- end of admin: seats, skills, speech rules, holidays -----------------------------
 }

@@ -29,12 +29,15 @@ from hotline import holidays
 from hotline.settings import Settings, load_settings
 from hotline.speech import rulestore
 from hotline.speech.classify import DEFAULT_RULES
+from ivr import flowstore
+from ivr.flow import load_flow
+from ivr.publishing import packaged_flow_text
 from tests.backoffice.conftest import SECRET, Backend
 from tests.conftest import need
 
 pytestmark = pytest.mark.integration
 
-PAGES = ("/admin/seats", "/admin/skills", "/admin/speech-rules", "/admin/holidays")
+PAGES = ("/admin/seats", "/admin/skills", "/admin/speech-rules", "/admin/holidays", "/admin/queues")
 POSTS = (
     "/admin/seats",
     "/admin/seats/1001/delete",
@@ -43,6 +46,7 @@ POSTS = (
     "/admin/speech-rules",
     "/admin/holidays",
     "/admin/holidays/2026-12-09/delete",
+    "/admin/queues/operator",
 )
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SEAT = "3101"
@@ -308,3 +312,42 @@ def test_holiday_overrides_are_listed_validated_and_used_by_deadlines(
     assert cache.get() == {date(2026, 12, 9): False}
     assert post(app_client, token, "/admin/holidays/2026-12-09/delete").status_code == 303
     assert cache.get() == {}
+
+
+def test_queue_settings_are_validated_and_published_as_a_new_flow_version(
+    app_client: TestClient, db: Backend, admin_settings: Settings
+) -> None:
+    flow_id = admin_settings.ivr_flow
+    base = flowstore.publish(db.engine, flow_id, packaged_flow_text(flow_id), "test")
+    token = sign_in(app_client, "admin")
+    page = app_client.get("/admin/queues").text
+    assert 'id="queue-wage_arrears"' in page and "min_level_delta: -2" in page
+    steps = "- {after_s: 20, min_level_delta: -1}\n- {after_s: 60, any_operator: true}"
+    for fields, error in (
+        (
+            {"wrap_up_s": "soon", "max_wait_s": "300", "escalation": steps},
+            "err-wage_arrears-wrap_up_s",
+        ),
+        (
+            {"wrap_up_s": "20", "max_wait_s": "300", "escalation": "- {after_s: 20}"},
+            "err-wage_arrears-flow",
+        ),
+        ({"wrap_up_s": "20", "max_wait_s": "1", "escalation": steps}, "err-wage_arrears-flow"),
+        (
+            {"wrap_up_s": "20", "max_wait_s": "300", "escalation": "[ "},
+            "err-wage_arrears-escalation",
+        ),
+    ):
+        answer = post(app_client, token, "/admin/queues/wage_arrears", **fields)
+        assert answer.status_code == 422 and f'id="{error}"' in answer.text, (fields, answer.text)
+        assert flowstore.active_version(db.engine, flow_id) == base.version
+    saved = post(app_client, token, "/admin/queues/wage_arrears", wrap_up_s="20", max_wait_s="240",
+                 escalation=steps)  # fmt: skip
+    assert saved.status_code == 303
+    current = flowstore.active(db.engine, flow_id)
+    assert current is not None and current.version == base.version + 1
+    flow = load_flow(current.yaml)
+    queue = flow.queues["wage_arrears"]
+    assert (queue.wrap_up_s, queue.max_wait_s) == (20, 240)
+    assert [s.after_s for s in queue.escalation] == [20, 60] and queue.escalation[1].any_operator
+    assert flow.queues["operator"] == load_flow(base.yaml).queues["operator"]  # the rest kept

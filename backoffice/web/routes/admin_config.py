@@ -1,5 +1,6 @@
 """Admin pages for what is not a flow: seats, the skill catalogue, speech keyword rules and
-calendar overrides (/admin/seats, /admin/skills, /admin/speech-rules, /admin/holidays).
+calendar overrides (/admin/seats, /admin/skills, /admin/speech-rules, /admin/holidays), and
+the queues of the active flow (/admin/queues: wrap-up, maximum wait, escalation steps).
 
 Admins only, checked on every request. A form with mistakes comes back with what was typed and
 a message next to each field at fault (status 422); nothing is stored until all of it is valid.
@@ -19,7 +20,7 @@ from acd.store import AcdStore
 from backoffice.access import Viewer
 from backoffice.api.deps import BackofficeDep
 from backoffice.domain.lifecycle import Role
-from backoffice.errors import Conflict, Forbidden
+from backoffice.errors import Conflict, Forbidden, NotFound
 from backoffice.services import admin_config as admin
 from backoffice.web.flash import flash
 from backoffice.web.render import redirect, render
@@ -30,6 +31,8 @@ from hotline.speech.classify import classify, load_rules
 from hotline.speech.config import speech_config
 from hotline.speech.errors import RulesInvalid
 from hotline.workdays import holiday_name, is_workday
+from ivr import flowstore
+from ivr.flow.validate import parse_flow_yaml
 
 router = APIRouter()
 MAX_FIELD = 64
@@ -313,4 +316,62 @@ def holiday_delete(
     holidays.delete_override(backoffice.engine, day)
     response = redirect("/admin/holidays")
     flash(response, "flash.holiday_removed")
+    return response
+
+
+# --- queues ------------------------------------------------------------------------------
+
+
+def _active_flow(backoffice: Any) -> tuple[Any, dict[str, Any]]:
+    flow_id = backoffice.settings.ivr_flow
+    current = flowstore.active(backoffice.engine, flow_id)
+    if current is None:
+        raise NotFound(f"flow {flow_id!r} has no published version yet")
+    data, _ = parse_flow_yaml(current.yaml)
+    return current, dict((data or {}).get("queues") or {})
+
+
+def _queues_page(
+    request: Request, backoffice: Any, form: admin.QueueForm | None = None,
+    errors: dict[str, str] | None = None, status: int = 200,
+) -> Response:  # fmt: skip
+    current, queues = _active_flow(backoffice)
+    shown = {name: admin.queue_fields(settings or {}) for name, settings in queues.items()}
+    if form is not None:
+        shown[form.queue] = {"wrap_up_s": form.wrap_up_s, "max_wait_s": form.max_wait_s,
+                             "escalation": form.escalation}  # fmt: skip
+    context = {
+        "flow": current,
+        "queues": shown,
+        "failed": form.queue if form is not None else None,
+        "errors": errors or {},
+        "server_wrap_up": backoffice.settings.acd_wrap_up_seconds,
+        "server_max_wait": backoffice.settings.acd_max_wait_seconds,
+    }
+    return render(request, "admin_queues.html", context, status=status)
+
+
+@router.get("/admin/queues")
+def queues_page(request: Request, backoffice: BackofficeDep, viewer: PageViewer) -> Response:
+    _admin(request, viewer, backoffice)
+    return _queues_page(request, backoffice)
+
+
+@router.post("/admin/queues/{queue}", dependencies=[Csrf])
+def queue_save(
+    request: Request, queue: str, backoffice: BackofficeDep, viewer: PageViewer,
+    wrap_up_s: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    max_wait_s: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    escalation: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:  # fmt: skip
+    _admin(request, viewer, backoffice)
+    form = admin.QueueForm(queue, wrap_up_s, max_wait_s, escalation)
+    current, _ = _active_flow(backoffice)
+    text, errors = admin.with_queue(current.yaml, form)
+    if text is None:
+        return _queues_page(request, backoffice, form, errors, status=422)
+    # Queue settings change no prompt text, so the prompts the active version rendered serve.
+    flowstore.publish(backoffice.engine, current.flow_id, text, viewer.name)
+    response = redirect("/admin/queues")
+    flash(response, "flash.queue_saved")
     return response

@@ -105,6 +105,7 @@ def test_an_agent_gets_403_on_the_admin_pages_in_the_browser(
     admin_web: str, browser: Any  # noqa: F811
 ) -> None:
     page = signed_in(browser, admin_web, "operator")
-    for path in ("/admin/seats", "/admin/skills", "/admin/speech-rules", "/admin/holidays"):
+    for path in ("/admin/seats", "/admin/skills", "/admin/speech-rules", "/admin/holidays",
+                 "/admin/queues"):
         assert page.goto(f"{admin_web}{path}").status == 403, path
     page.close()

@@ -117,3 +117,25 @@ def test_an_override_needs_a_reason() -> None:
     assert check_override(WEDNESDAY, False, " 台风停工 ").reason == "台风停工"
     with pytest.raises(ValueError, match="reason"):
         check_override(WEDNESDAY, False, "   ")
+
+
+def test_a_queue_edit_keeps_the_rest_of_the_flow_and_names_the_field_at_fault() -> None:
+    from backoffice.services.admin_config import QueueForm, queue_fields, with_queue
+    from ivr.publishing import packaged_flow_text
+
+    text = packaged_flow_text()
+    steps = "- {after_s: 20, min_level_delta: -1}"
+    edited, errors = with_queue(text, QueueForm("legal", "", "900", steps))
+    assert errors == {} and edited is not None
+    before, after = load_flow(text), load_flow(edited)
+    assert after.queues["legal"].max_wait_s == 900 and after.queues["legal"].lawyers_only
+    assert after.nodes == before.nodes and after.prompts == before.prompts
+    assert queue_fields({"wrap_up_s": 12.5, "escalation": []}) == {
+        "wrap_up_s": "12.5",
+        "max_wait_s": "",
+        "escalation": "",
+    }
+    assert with_queue(text, QueueForm("legal", "x", "", ""))[1] == {
+        "wrap_up_s": "'x' is not a number of seconds"
+    }
+    assert "no queue 'lega'" in with_queue(text, QueueForm("lega", "", "", ""))[1]["queue"]

@@ -52,11 +52,16 @@ def parse_skills(text: str) -> dict[str, int]:
     return skills
 
 
+def check_seat_id(seat: str) -> str:
+    if not _SEAT.match(seat):
+        raise ValueError(f"seat {seat!r} must be 3 to 8 digits (it is also the SIP account)")
+    return seat
+
+
 def save_seat(
     engine: Engine, seat: str, role: Role, skills: Mapping[str, int], name: str = ""
 ) -> SeatConfig:
-    if not _SEAT.match(seat):
-        raise ValueError(f"seat {seat!r} must be 3 to 8 digits (it is also the SIP account)")
+    check_seat_id(seat)
     row = SeatConfig(seat=seat, name=name, role=role.value, skills_json=json.dumps(dict(skills)))
     with Session(engine) as session:
         session.merge(row)
@@ -67,6 +72,22 @@ def save_seat(
 def seats(engine: Engine) -> list[SeatConfig]:
     with Session(engine) as session:
         return list(session.exec(select(SeatConfig).order_by(SeatConfig.seat)).all())
+
+
+def get_seat(engine: Engine, seat: str) -> SeatConfig | None:
+    with Session(engine) as session:
+        return session.get(SeatConfig, seat)
+
+
+def delete_seat(engine: Engine, seat: str) -> bool:
+    """Remove the seat's configuration; False if there was none."""
+    with Session(engine) as session:
+        row = session.get(SeatConfig, seat)
+        if row is None:
+            return False
+        session.delete(row)
+        session.commit()
+        return True
 
 
 def seed_demo_seats(engine: Engine) -> list[SeatConfig]:

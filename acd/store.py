@@ -315,6 +315,23 @@ return {1, 'ok'}
 """
 )
 
+# KEYS agent, avail:all, events, profiles, skill keys...; refuses a seat holding a call.
+REMOVE_AGENT_LUA = (
+    _PRELUDE
+    + """
+local err = seat_stale()
+if err then return {0, err} end
+local held = redis.call('HGET', KEYS[1], 'call')
+if held and held ~= '' then return {0, 'holds_call'} end
+redis.call('ZREM', KEYS[2], ARGV[1])
+for _, k in ipairs(keys_from(5, #KEYS - 4)) do redis.call('ZREM', k, ARGV[1]) end
+redis.call('HDEL', KEYS[4], ARGV[1])
+redis.call('DEL', KEYS[1])
+event('type', 'removed', 'agent', ARGV[1])
+return {1, 'ok'}
+"""
+)
+
 # KEYS call, queue, queues, events, routing; ARGV 1 queue, 2 score, 3 member, 4 events cap,
 # 5 call id, 6 routing JSON, 7.. the call hash's field/value pairs.
 ENQUEUE_LUA = """
@@ -452,6 +469,7 @@ class AcdStore:
         self._set_state = client.register_script(SET_STATE_LUA)
         self._set_registered = client.register_script(SET_REGISTERED_LUA)
         self._enqueue = client.register_script(ENQUEUE_LUA)
+        self._remove = client.register_script(REMOVE_AGENT_LUA)
 
     @classmethod
     def from_url(
@@ -602,6 +620,17 @@ class AcdStore:
             return Result(False, Refusal.NO_AGENT)
         keys, args = self._seat_head(agent_id, raw)
         return keys + self._skill_keys(raw), [*args, *extra]
+
+    def remove_agent(self, agent_id: str) -> Result:
+        """Forget a seat (its profile and indexes); refused (`holds_call`) while it has a call."""
+        return self._retrying(self._remove, lambda: self._remove_prepared(agent_id))
+
+    def _remove_prepared(self, agent_id: str) -> Prepared | Result:
+        raw = self._hget(self._k.agent(agent_id), "skills")
+        if raw is None:
+            return Result(False, Refusal.NO_AGENT)
+        keys, args = self._seat_head(agent_id, raw)
+        return [*keys, self._k.profiles(), *self._skill_keys(raw)], args
 
     def get_agent(self, agent_id: str) -> Agent | None:
         h = self._hgetall(self._k.agent(agent_id))

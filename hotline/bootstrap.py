@@ -25,7 +25,10 @@ def credentials(settings: Settings) -> Credentials:
 def database(settings: Settings) -> Engine:
     """The engine with every table the hotline's models declare."""
     # Importing the modules registers their tables.
-    import acd.seats  # noqa: F401
+    import acd.seats
+    import acd.skills  # noqa: F401
+    import hotline.holidays
+    import hotline.speech.rulestore  # noqa: F401
     import ivr.callrecord
     import ivr.flowstore
     import ivr.handoffs  # noqa: F401

@@ -35,6 +35,17 @@ def load_credentials(var_dir: Path, seats: tuple[str, ...] = ()) -> Credentials:
     return creds
 
 
+def forget_seat(var_dir: Path, seat: str) -> None:
+    """Drop a removed seat's SIP password, so the next render has no account for it."""
+    path = var_dir / "secrets.json"
+    if not path.exists():
+        return
+    data = json.loads(path.read_text())
+    passwords = dict(data.get("seat_passwords", {}))
+    if passwords.pop(seat, None) is not None:
+        _write_private(path, {**data, "seat_passwords": passwords})
+
+
 def _as_json(creds: Credentials) -> dict[str, object]:
     return {"ami_secret": creds.ami_secret, "seat_passwords": creds.seat_passwords}
 

@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,10 @@ from backoffice.services import order_status
 from hotline.callevents.figures import LiveFigures
 from hotline.callevents.live import LiveCalls
 from hotline.callevents.stream import CallEventLog
+from hotline.holidays import OverridesCache
 from hotline.logs import event
 from hotline.settings import Settings
+from hotline.workdays import NO_OVERRIDES, Overrides
 from ivr import callrecord
 from ivr import channel_vars as cv
 from ivr.acd_queue import (
@@ -83,11 +85,15 @@ class IvrService:
     handoffs: dict[str, HandoffHandler]
     clock: Callable[[], datetime]
     journal: CallJournal
+    # The centre's closures and extra working days (admin holidays page), for hours nodes.
+    workdays: Callable[[], Overrides] = field(default=lambda: NO_OVERRIDES)
 
     def handle(self, call: AgiCall) -> None:
         loaded = self.flows.get(self.flow_id)
         caller = clean_caller(call.env.get("agi_callerid", ""))
-        run = FlowRun(loaded.flow, clock=self.clock(), caller=caller)
+        run = FlowRun(
+            loaded.flow, clock=self.clock(), caller=caller, workday_overrides=self.workdays()
+        )
         record = CallRecord(
             uniqueid=call.uniqueid,
             sip_call_id=call.env.get("agi_arg_1", "")[:255],
@@ -236,14 +242,15 @@ def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None)
             "order_status": order_status_reader(
                 lambda digits: order_status.lookup(engine, digits), settings.timezone
             ),
-            **build_speech(settings),
+            **build_speech(settings, engine),
         },
         clock=service_clock(settings),
         journal=journal,
+        workdays=OverridesCache(engine).get,
     )
 
 
-def build_speech(settings: Settings) -> dict[str, HandoffHandler]:
+def build_speech(settings: Settings, engine: Engine | None = None) -> dict[str, HandoffHandler]:
     """The speech nodes; a bad speech setting or rules file is logged and calls use keys."""
     from hotline.errors import ConfigError
     from hotline.speech.classify import load_rules_file
@@ -260,6 +267,11 @@ def build_speech(settings: Settings) -> dict[str, HandoffHandler]:
     except ConfigError as exc:
         event(log, "speech.no_rules", level=logging.ERROR, error=str(exc))
         rules = None
+    if engine is not None and rules is not None:
+        # The admin's saved rules win over the file from the next call on.
+        from hotline.speech.rulestore import RulesSource
+
+        return speech_handoffs(config, RulesSource(engine, rules).get, settings.recordings_dir)
     return speech_handoffs(config, rules, settings.recordings_dir)
 
 

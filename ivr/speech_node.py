@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,10 +134,20 @@ class SpeechRecognizers:
 class SpeechNode:
     """The `speech` handoff: record, transcribe, classify, route."""
 
-    def __init__(self, recognizers: SpeechRecognizers, rules: RuleBook, recordings_dir: Path):
+    def __init__(
+        self,
+        recognizers: SpeechRecognizers,
+        rules: RuleBook | Callable[[], RuleBook],
+        recordings_dir: Path,
+    ):
         self.recognizers = recognizers
-        self.rules = rules
+        # A callable follows the rules the admin saves (hotline/speech/rulestore.py).
+        self._rules = rules if callable(rules) else (lambda: rules)
         self.folder = recordings_dir / SPEECH_SUBDIR
+
+    @property
+    def rules(self) -> RuleBook:
+        return self._rules()
 
     def __call__(self, call: AgiCall, handoff: Handoff) -> Outcome:
         params = handoff.params
@@ -231,7 +241,7 @@ def _safe_name(uniqueid: str) -> str:
 
 
 def speech_handoffs(
-    config: SpeechConfig, rules: RuleBook | None, recordings_dir: Path
+    config: SpeechConfig, rules: RuleBook | Callable[[], RuleBook] | None, recordings_dir: Path
 ) -> dict[str, Any]:
     """The two speech handoffs, sharing the server's models; the default language's model is
     loaded beside the starting server, or its absence logged in one line."""

@@ -19,7 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hotline.workdays import is_workday
+from hotline.workdays import NO_OVERRIDES, Overrides, is_workday
 
 SHANGHAI = "Asia/Shanghai"
 
@@ -89,6 +89,8 @@ class DeadlinePolicy:
     max_extension_days: int = 10
     due_soon: timedelta = timedelta(hours=24)
     tz: str = SHANGHAI
+    # The centre's own closures and extra working days on top of China's calendar.
+    workday_overrides: Overrides = field(default_factory=lambda: NO_OVERRIDES)
 
     def __post_init__(self) -> None:
         _check_days(self)
@@ -140,15 +142,17 @@ def end_of_day(day: date, tz: str = SHANGHAI) -> datetime:
     return datetime.combine(day, time.max, tzinfo=ZoneInfo(tz))
 
 
-def next_working_day(day: date) -> date:
+def next_working_day(day: date, overrides: Overrides = NO_OVERRIDES) -> date:
     """The first working day strictly after ``day``."""
     candidate = day + timedelta(days=1)
-    while not is_workday(candidate):
+    while not is_workday(candidate, overrides):
         candidate += timedelta(days=1)
     return candidate
 
 
-def add_working_days(start: datetime, days: int, tz: str = SHANGHAI) -> datetime:
+def add_working_days(
+    start: datetime, days: int, tz: str = SHANGHAI, overrides: Overrides = NO_OVERRIDES
+) -> datetime:
     """End of the ``days``-th working day after ``start``'s local day.
 
     ``days=0`` means the end of the current working day (the next one if ``start`` is on a
@@ -159,13 +163,16 @@ def add_working_days(start: datetime, days: int, tz: str = SHANGHAI) -> datetime
         raise ValueError(f"days must be zero or more, got {days}")
     day = start.astimezone(ZoneInfo(tz)).date()
     if days == 0:
-        return end_of_day(day if is_workday(day) else next_working_day(day), tz)
+        working = is_workday(day, overrides)
+        return end_of_day(day if working else next_working_day(day, overrides), tz)
     for _ in range(days):
-        day = next_working_day(day)
+        day = next_working_day(day, overrides)
     return end_of_day(day, tz)
 
 
-def working_days_between(a: datetime, b: datetime, tz: str = SHANGHAI) -> int:
+def working_days_between(
+    a: datetime, b: datetime, tz: str = SHANGHAI, overrides: Overrides = NO_OVERRIDES
+) -> int:
     """Working days after ``a``'s local day up to and including ``b``'s; negative if b < a.
 
     The inverse of ``add_working_days``: ``working_days_between(t, add_working_days(t, n)) == n``
@@ -176,9 +183,9 @@ def working_days_between(a: datetime, b: datetime, tz: str = SHANGHAI) -> int:
     zone = ZoneInfo(tz)
     first, last = a.astimezone(zone).date(), b.astimezone(zone).date()
     if last < first:
-        return -working_days_between(b, a, tz)
+        return -working_days_between(b, a, tz, overrides)
     span = (last - first).days
-    return sum(1 for i in range(1, span + 1) if is_workday(first + timedelta(days=i)))
+    return sum(1 for i in range(1, span + 1) if is_workday(first + timedelta(days=i), overrides))
 
 
 def due_state(
@@ -222,7 +229,12 @@ def schedule(
         sign_due=_earlier(normal.sign_due, start + policy.urgent_sign),
         reply_due=_earlier(
             normal.reply_due,
-            add_working_days(start, policy.urgent_reply_days + extension_days, policy.tz),
+            add_working_days(
+                start,
+                policy.urgent_reply_days + extension_days,
+                policy.tz,
+                policy.workday_overrides,
+            ),
         ),
         return_due=_earlier(normal.return_due, start + policy.urgent_return),
     )
@@ -232,10 +244,11 @@ def _normal_schedule(
     policy: DeadlinePolicy, category: Category, dispatched_at: datetime, extension_days: int
 ) -> Deadlines:
     reply_days = policy.reply_days_for(category) + extension_days
+    tz, overrides = policy.tz, policy.workday_overrides
     return Deadlines(
-        sign_due=add_working_days(dispatched_at, policy.sign_days, policy.tz),
-        reply_due=add_working_days(dispatched_at, reply_days, policy.tz),
-        return_due=add_working_days(dispatched_at, policy.return_days, policy.tz),
+        sign_due=add_working_days(dispatched_at, policy.sign_days, tz, overrides),
+        reply_due=add_working_days(dispatched_at, reply_days, tz, overrides),
+        return_due=add_working_days(dispatched_at, policy.return_days, tz, overrides),
     )
 
 

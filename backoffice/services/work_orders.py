@@ -42,6 +42,7 @@ from backoffice.models import (
 from backoffice.numbering import allocate, local_day
 from backoffice.services import audit, transcripts
 from backoffice.services.commands import Extras
+from hotline import holidays
 
 FEN_PER_YUAN = 100
 NO_EXTRAS = Extras()
@@ -56,6 +57,12 @@ class WorkOrderConfig:
 
 
 DEFAULT_CONFIG = WorkOrderConfig()
+
+
+def _rules(session: Session, config: WorkOrderConfig) -> lc.LifecycleRules:
+    """The lifecycle rules with the centre's calendar overrides (admin holidays page) as of now."""
+    policy = replace(config.rules.deadlines, workday_overrides=holidays.overrides_in(session))
+    return replace(config.rules, deadlines=policy)
 
 
 @dataclass(frozen=True)
@@ -338,7 +345,7 @@ def act(
     order = _visible_order(session, order_id, viewer, for_update=True)
     _check_actor(viewer, order, command)
     assignee = _assignee_after(session, viewer, order, command, extras)
-    transition = lc.apply(state_of(order), command, viewer.actor, now, config.rules)
+    transition = lc.apply(state_of(order), command, viewer.actor, now, _rules(session, config))
     _store(order, transition.state)
     order.assignee_id = assignee
     _record_outcome(order, command, extras)
@@ -439,7 +446,7 @@ def update(
     for name in changed:
         setattr(order, name, fields[name])
     if "category" in changed:
-        _store(order, lc.with_deadlines(state_of(order), config.rules.deadlines))
+        _store(order, lc.with_deadlines(state_of(order), _rules(session, config).deadlines))
     if changed:
         order.updated_at = now
         origin = Origin(actor.id, actor.display_name, actor.role)

@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -32,6 +32,7 @@ from hotline.settings import Settings
 from hotline.speech.classify import Classification, RuleBook, classify, load_rules_file
 from hotline.speech.config import SpeechConfig, speech_config
 from hotline.speech.errors import EmptyAudio, ModelMissing, RulesInvalid
+from hotline.speech.rulestore import RulesSource
 from hotline.speech.segments import AGENT, CALLER, MIXED, Transcript, merge_call
 from hotline.speech.vosk import ModelCache, Transcriber, shared_models, transcriber_for
 
@@ -92,15 +93,22 @@ class TranscriptionWorker:
         engine: Engine,
         *,
         cache: ModelCache | None = None,
-        rules: RuleBook | None = None,
+        rules: RuleBook | Callable[[], RuleBook] | None = None,
     ) -> None:
         self.config = config
         self.recordings_dir = recordings_dir
         self.engine = engine
         self.cache = cache or shared_models()
-        self.rules = rules or load_rules_file(config.rules)
+        if rules is None:
+            # The admin's saved rules (database), else the rules file; followed while running.
+            rules = RulesSource(engine, load_rules_file(config.rules)).get
+        self._rules = rules if callable(rules) else (lambda: rules)
         self._transcribers: dict[str, Transcriber] = {}
         self.done = 0
+
+    @property
+    def rules(self) -> RuleBook:
+        return self._rules()
 
     def preload(self) -> None:
         """Load the default language's model now, so the first call doesn't wait for it."""

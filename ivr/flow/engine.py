@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from hotline.workdays import NO_OVERRIDES, Overrides
 from ivr.flow.hours import is_open
 from ivr.flow.model import (
     DTMF_KEYS,
@@ -189,10 +190,12 @@ class FlowRun:
         variables: Mapping[str, str] | None = None,
         max_steps: int = 500,
         max_inputs: int = MAX_INPUTS,
+        workday_overrides: Overrides = NO_OVERRIDES,
     ) -> None:
         if clock.tzinfo is None or clock.utcoffset() is None:
             raise ValueError("clock must be time-zone aware")
         self._flow = flow
+        self._overrides = workday_overrides
         self._clock = clock
         self._caller = caller
         self._variables: dict[str, str] = {"caller": caller} if caller else {}
@@ -339,7 +342,9 @@ class FlowRun:
         if schedule is None:
             return self._finish("flow_error")
         moment = self._clock + timedelta(milliseconds=self._now_ms)
-        staffed = is_open(schedule, moment, default_timezone=self._flow.timezone)
+        staffed = is_open(
+            schedule, moment, default_timezone=self._flow.timezone, overrides=self._overrides
+        )
         self._record(None, "open" if staffed else "closed")
         return node.open if staffed else node.closed
 
@@ -531,6 +536,7 @@ def simulate(
     *,
     caller: str = "",
     step_ms: int = 0,
+    workday_overrides: Overrides = NO_OVERRIDES,
 ) -> FlowRun:
     """Walk `flow` as a caller pressing `keys` (None = timeout); stop when keys run out.
 
@@ -538,7 +544,7 @@ def simulate(
     outcome, else 'hangup'. If the keys run out while the flow waits for input, the run is
     returned unfinished with `pending` set: that is where this caller would be now.
     """
-    run = FlowRun(flow, clock=clock, caller=caller)
+    run = FlowRun(flow, clock=clock, caller=caller, workday_overrides=workday_overrides)
     instruction = run.start(0)
     remaining = iter(keys)
     elapsed = 0

@@ -93,7 +93,14 @@ def test_admin_index_links_every_section(pages: TestClient) -> None:
     sign_in(pages, "admin")
     page = pages.get("/admin")
     assert page.status_code == 200
-    for href in ("/admin/flows", "/admin/seats", "/admin/skills", "/admin/hours", "/admin/rules"):
+    for href in (
+        "/admin/flows",
+        "/admin/seats",
+        "/admin/skills",
+        "/admin/queues",
+        "/admin/holidays",
+        "/admin/speech-rules",
+    ):
         assert f'href="{href}"' in page.text
 
 

@@ -38,13 +38,14 @@ ADMIN_ROLES = frozenset({Role.ADMIN})
 NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 YAML_FIELD = flow_admin.MAX_FLOW_CHARS
 PROMPT_FIELD = 2000  # the flow model's limit for one prompt text
-# The other admin sections (seats, skills, hours, speech rules) live beside this one.
+# The other admin sections live beside this one (backoffice/web/routes/admin_config.py).
 SECTIONS = (
     ("flows", "/admin/flows"),
     ("seats", "/admin/seats"),
     ("skills", "/admin/skills"),
-    ("hours", "/admin/hours"),
-    ("rules", "/admin/rules"),
+    ("queues", "/admin/queues"),
+    ("hours", "/admin/holidays"),
+    ("rules", "/admin/speech-rules"),
 )
 
 

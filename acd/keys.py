@@ -75,6 +75,10 @@ class AcdKeys:
     def events(self) -> str:
         return f"{self.prefix}events"
 
+    def rules(self) -> str:
+        """Hash queue -> rules JSON: the active flow's queue rules, shared by every process."""
+        return f"{self.prefix}rules"
+
     def recent(self, queue: str, kind: str) -> str:
         return f"{self.prefix}recent:{queue}:{kind}"
 

@@ -5,6 +5,7 @@ Plain frozen values with no I/O; the policy decides on them and the store persis
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -143,3 +144,44 @@ class QueueRules:
     def __post_init__(self) -> None:
         steps = tuple(sorted(self.escalation, key=lambda step: step.after_s))
         object.__setattr__(self, "escalation", steps)
+
+
+def rules_to_json(rules: QueueRules) -> str:
+    """One queue's rules as JSON, for the processes that did not load the flow themselves."""
+    steps = [
+        {
+            "after_s": s.after_s,
+            "min_level_delta": s.min_level_delta,
+            "relax_to": dict(s.relax_to) if s.relax_to is not None else None,
+            "any_operator": s.any_operator,
+        }
+        for s in rules.escalation
+    ]
+    return json.dumps(
+        {
+            "name": rules.name,
+            "escalation": steps,
+            "lawyers_take_non_legal": rules.lawyers_take_non_legal,
+            "wrap_up_s": rules.wrap_up_s,
+        },
+        sort_keys=True,
+    )
+
+
+def rules_from_json(text: str) -> QueueRules:
+    data = json.loads(text)
+    steps = tuple(
+        EscalationStep(
+            after_s=float(s["after_s"]),
+            min_level_delta=s.get("min_level_delta"),
+            relax_to=s.get("relax_to"),
+            any_operator=bool(s.get("any_operator", False)),
+        )
+        for s in data.get("escalation", ())
+    )
+    return QueueRules(
+        name=str(data["name"]),
+        escalation=steps,
+        lawyers_take_non_legal=bool(data.get("lawyers_take_non_legal", False)),
+        wrap_up_s=float(data.get("wrap_up_s", 15.0)),
+    )

@@ -29,6 +29,8 @@ from acd.model import (
     Role,
     WaitingCall,
     language_skill,
+    rules_from_json,
+    rules_to_json,
 )
 from acd.policy import (
     call_rank,
@@ -347,6 +349,7 @@ return {1, 'ok'}
 _CALL_GONE = frozenset({Refusal.NO_CALL, Refusal.CALL_NOT_WAITING})
 _SEAT_GONE = frozenset({Refusal.NO_AGENT, Refusal.AGENT_NOT_AVAILABLE, Refusal.AGENT_UNREGISTERED})
 _HASH_ONLY_STATES = frozenset({AgentState.RINGING, AgentState.ON_CALL})
+_RULES_REFRESH_S = 1.0
 _FIRST_PAGE = 16  # most decisions end on the first page; later pages grow fourfold
 _MAX_PAGE = 1024
 
@@ -455,6 +458,7 @@ class AcdStore:
             raise ValueError("AcdStore needs a client with decode_responses=True; use connect()")
         self._r = client
         self._rules = dict(rules_by_queue or {})
+        self._rules_read_at = -_RULES_REFRESH_S
         self._k = keys or AcdKeys()
         self._clock = clock
         self._offer_ttl_ms = int(offer_ttl_s * 1000)
@@ -478,15 +482,34 @@ class AcdStore:
         return cls(connect(url), rules_by_queue, **options)
 
     def configure(self, rules_by_queue: Mapping[str, QueueRules]) -> None:
-        """Take these queues' rules from now on (the IVR's active flow names them)."""
+        """Take these queues' rules from now on (the IVR's active flow names them), and share
+        them through Redis with the processes that match seats without loading the flow (the
+        AMI listener, the web desk, `hotline agent ready`)."""
+        changed = {q: r for q, r in rules_by_queue.items() if self._rules.get(q) != r}
         self._rules.update(rules_by_queue)
+        if changed:
+            self._r.hset(self._k.rules(), mapping={q: rules_to_json(r) for q, r in changed.items()})
+
+    def _current_rules(self) -> dict[str, QueueRules]:
+        # Re-read at most once a second: a published flow reaches every process within that,
+        # and a match costs no extra round trip the rest of the time.
+        now = time.monotonic()
+        if now - self._rules_read_at >= _RULES_REFRESH_S:
+            self._rules_read_at = now
+            shared = cast(dict[str, str], self._r.hgetall(self._k.rules()))
+            for queue, text in shared.items():
+                try:
+                    self._rules[queue] = rules_from_json(text)
+                except (ValueError, KeyError, TypeError):
+                    continue  # a bad entry keeps the queue on what this process had
+        return self._rules
 
     def rules(self, queue: str) -> QueueRules:
-        return rules_for(self._rules, queue)
+        return rules_for(self._current_rules(), queue)
 
     def configured(self, queue: str) -> QueueRules | None:
         """The queue's configured rules, None when it routes on defaults."""
-        return self._rules.get(queue)
+        return self._current_rules().get(queue)
 
     @property
     def keys(self) -> AcdKeys:
@@ -818,7 +841,7 @@ class AcdStore:
 
     def _best_agent(self, call: WaitingCall, now: float, passed: set[str]) -> Agent | None:
         """`choose_agent` over the free seats, read page by page in idle order."""
-        rules = rules_for(self._rules, call.queue)
+        rules = rules_for(self._current_rules(), call.queue)
         index, page = self._narrowest_index(call, rules, now)
         best: Agent | None = None
         start, size = 0, self._first_page
@@ -888,7 +911,7 @@ class AcdStore:
                 continue
             if best is not None and call_rank(call) >= call_rank(best):
                 return None, True
-            if eligible(agent, call, rules_for(self._rules, call.queue), now):
+            if eligible(agent, call, self.rules(call.queue), now):
                 return call, True
         return None, False
 

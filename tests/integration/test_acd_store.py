@@ -607,3 +607,38 @@ def test_a_seat_is_paused_only_after_n_offers_in_a_row_ring_out(
 def test_the_pause_count_must_be_positive(redis_client: Client) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         AcdStore(redis_client, no_answer_pause_after=0)
+
+
+# --- queue rules shared between processes ---------------------------------------------------
+
+
+def test_rules_configured_by_the_ivr_reach_a_process_that_never_loaded_the_flow(
+    redis_client: Client, clock: ManualClock
+) -> None:
+    keys = unique_keys()
+    ivr = AcdStore(redis_client, keys=keys, clock=clock)
+    desk = AcdStore(redis_client, keys=keys, clock=clock)  # the web desk, the AMI listener
+    try:
+        relaxed = QueueRules("wage", (EscalationStep(30, min_level_delta=-1),), wrap_up_s=7)
+        ivr.configure({"wage": relaxed})
+        assert desk.configured("wage") == relaxed
+        # A call waiting 40 s for level 3 may now go to a level-2 seat that the desk readies.
+        ivr.enqueue(caller("c-shared", {"wage_arrears": 3}, enqueued_at=T0 - 40))
+        desk.upsert_agent(seat("a-shared", {"wage_arrears": 2}, state=AgentState.PAUSED))
+        desk.set_state("a-shared", AgentState.AVAILABLE)
+        assert desk.try_match_agent("a-shared") == Assignment("c-shared", "a-shared")
+    finally:
+        ivr.purge()
+
+
+def test_a_corrupt_shared_rule_leaves_the_queue_on_what_the_process_had(
+    redis_client: Client,
+) -> None:
+    keys = unique_keys()
+    acd = AcdStore(redis_client, RULES, keys=keys)
+    try:
+        redis_client.hset(keys.rules(), mapping={"wage": "{not json", "legal": '{"x": 1}'})
+        assert acd.rules("wage") == RULES["wage"]
+        assert acd.rules("legal") == RULES["legal"]
+    finally:
+        acd.purge()

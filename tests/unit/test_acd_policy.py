@@ -358,3 +358,18 @@ def test_a_seat_is_paused_for_no_answer_only_after_the_configured_misses() -> No
         AgentState.PAUSED
     )
     assert state_after_release(ReleaseOutcome.FAILED, misses=1, pause_after=3) is AgentState.PAUSED
+
+
+def test_queue_rules_survive_the_json_that_shares_them_between_processes() -> None:
+    from acd.model import rules_from_json, rules_to_json
+
+    rules = QueueRules(
+        "work_injury",
+        (
+            EscalationStep(60, any_operator=True),
+            EscalationStep(30, min_level_delta=-1, relax_to={"work_injury": 1}),
+        ),
+        lawyers_take_non_legal=True,
+        wrap_up_s=20,
+    )
+    assert rules_from_json(rules_to_json(rules)) == rules

@@ -75,6 +75,10 @@ class AcdKeys:
     def events(self) -> str:
         return f"{self.prefix}events"
 
+    def kept_callbacks(self) -> str:
+        """Sorted set call id -> epoch until which a hung-up caller's place is kept."""
+        return f"{self.prefix}kept_callbacks"
+
     def rules(self) -> str:
         """Hash queue -> rules JSON: the active flow's queue rules, shared by every process."""
         return f"{self.prefix}rules"

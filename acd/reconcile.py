@@ -28,8 +28,9 @@ def gone_calls(
 
 
 def reconcile_calls(store: AcdStore, live_channels: Iterable[str], listed_at: float) -> list[str]:
-    """Drop the ACD's calls whose channel is gone; the call ids dropped."""
-    live = set(live_channels)
+    """Drop the ACD's calls whose channel is gone; the call ids dropped. A caller who hung up
+    for a callback has no channel on purpose and keeps their place."""
+    live = set(live_channels) | store.kept_callbacks(listed_at)
     known = {c.call.call_id: c.call.enqueued_at for c in store.live_calls()}
     dropped = []
     for call_id in gone_calls(known, live, listed_at):

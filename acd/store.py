@@ -507,6 +507,19 @@ class AcdStore:
     def rules(self, queue: str) -> QueueRules:
         return rules_for(self._current_rules(), queue)
 
+    def keep_callback(self, call_id: str, until: float) -> None:
+        """The caller hung up for a callback: the call has no channel on purpose until then."""
+        self._r.zadd(self._k.kept_callbacks(), {call_id: until})
+
+    def drop_kept_callback(self, call_id: str) -> None:
+        self._r.zrem(self._k.kept_callbacks(), call_id)
+
+    def kept_callbacks(self, now: float) -> set[str]:
+        """Calls whose place is kept for a callback at ``now`` (expired ones are forgotten)."""
+        key = self._k.kept_callbacks()
+        self._r.zremrangebyscore(key, "-inf", f"({now}")
+        return set(cast(list[str], self._r.zrange(key, 0, -1)))
+
     def configured(self, queue: str) -> QueueRules | None:
         """The queue's configured rules, None when it routes on defaults."""
         return self._current_rules().get(queue)

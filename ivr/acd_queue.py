@@ -9,6 +9,7 @@ leaves for a seat, a kept-place callback, a message or the overflow. Nothing pol
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import queue
@@ -478,8 +479,10 @@ class KeptCallback:
         ).start()
 
     def run(self) -> None:
-        deadline = time.monotonic() + self.acd.policy.callback_keep_s
+        keep_s = self.acd.policy.callback_keep_s
+        deadline = time.monotonic() + keep_s
         try:
+            self.acd.store.keep_callback(self.waiting.call_id, time.time() + keep_s)
             while (left := deadline - time.monotonic()) > 0:
                 seat = self.watch.take(timeout_s=min(left, 60.0))
                 if seat is not None and self._offer(seat):
@@ -491,6 +494,8 @@ class KeptCallback:
                   error=str(exc))  # fmt: skip
         finally:
             self.watch.stop()
+            with contextlib.suppress(RedisError):
+                self.acd.store.drop_kept_callback(self.waiting.call_id)
 
     def _offer(self, seat: str) -> bool:
         """True once the call is handed to the seat (or given up after repeated failures)."""

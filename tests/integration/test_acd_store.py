@@ -642,3 +642,20 @@ def test_a_corrupt_shared_rule_leaves_the_queue_on_what_the_process_had(
         assert acd.rules("legal") == RULES["legal"]
     finally:
         acd.purge()
+
+
+def test_resync_keeps_a_callers_place_kept_for_a_callback_until_it_expires(
+    store: AcdStore,
+) -> None:
+    from acd.reconcile import reconcile_calls
+
+    store.enqueue(caller("c-gone", enqueued_at=T0 - 50))
+    store.enqueue(caller("c-callback", enqueued_at=T0 - 40))
+    store.keep_callback("c-callback", until=T0 + 3600)
+    assert reconcile_calls(store, live_channels=[], listed_at=T0) == ["c-gone"]
+    assert store.get_call("c-callback") is not None
+    # Past its time (the FastAGI server that kept it died), the place goes too.
+    assert reconcile_calls(store, live_channels=[], listed_at=T0 + 3601) == ["c-callback"]
+    store.keep_callback("c-other", until=T0 + 10)
+    store.drop_kept_callback("c-other")
+    assert store.kept_callbacks(T0) == set()

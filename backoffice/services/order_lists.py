@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
-from backoffice import access
-from backoffice.access import viewer_of
+from backoffice import access, search
+from backoffice.access import Viewer, viewer_of
 from backoffice.domain import lifecycle as lc
 from backoffice.domain.deadlines import Category
 from backoffice.errors import Invalid
@@ -29,6 +29,7 @@ class OrderFilters:
     overdue: bool | None = None  # a sign or reply deadline has passed
     created_from: datetime | None = None  # inclusive
     created_to: datetime | None = None  # exclusive
+    q: str | None = None  # full-text search (backoffice.search): every word must occur
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def list_orders(
     """Newest first, a page at a time by keyset on (created_at, id): a page never repeats or
     skips an order however many come in meanwhile, and page 1000 costs what page 1 does."""
     limit = max(1, min(limit, MAX_PAGE))
-    clauses = [access.visible(viewer_of(session, actor)), *_filter(session, filters, now)]
+    viewer = viewer_of(session, actor)
+    clauses = [access.visible(viewer), *filter_clauses(session, viewer, filters, now)]
     if cursor is not None:
         clauses.append(_after(*decode_cursor(cursor)))
     query = (
@@ -67,10 +69,14 @@ def list_orders(
     return Page(items, encode_cursor(items[-1]) if more else None)
 
 
-def _filter(
-    session: Session, filters: OrderFilters, now: datetime | None
+def filter_clauses(
+    session: Session, viewer: Viewer, filters: OrderFilters, now: datetime | None = None
 ) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of ``filters`` (the access rule is the caller's to add)."""
     clauses: list[ColumnElement[bool]] = []
+    query = search.parse_query(filters.q) if filters.q is not None else None
+    if query is not None:
+        clauses.append(search.matching(session, query, viewer))
     if filters.status:
         clauses.append(col(WorkOrder.status).in_(list(filters.status)))
     if filters.category:

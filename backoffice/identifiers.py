@@ -66,6 +66,16 @@ def normalize_phone(raw: str) -> str:
     return _stored_form(number)
 
 
+def valid_phone(raw: str) -> str:
+    """A number someone can be called back on (a real mobile block or area code), stored as
+    `normalize_phone` stores it; the public form is stricter than staff input, where a
+    possible-looking number is enough."""
+    stored = normalize_phone(raw)
+    if not stored or not phonenumbers.is_valid_number(phonenumbers.parse(raw.strip(), "CN")):
+        raise ValueError(f"not a phone number that can be called back: {raw!r}")
+    return stored
+
+
 def caller_id_phone(raw: str) -> str:
     """The number from a call's caller ID: never refused, since the call already happened."""
     try:

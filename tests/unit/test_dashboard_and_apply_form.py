@@ -95,6 +95,8 @@ def test_a_good_application_becomes_an_order() -> None:
         ("phone", "12", "apply.error.phone"),
         ("phone", "not a phone", "apply.error.phone"),
         ("phone", "", "apply.error.phone"),
+        ("phone", "12345", "apply.error.phone"),
+        ("phone", "1387380123", "apply.error.phone"),
         ("id_number", "430103199001011235", "apply.error.id_number"),
         ("org_unit_id", "99", "apply.error.org_unit"),
         ("org_unit_id", "１７", "apply.error.org_unit"),

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from backoffice.api.deps import BackofficeDep, ClientIp, SessionDep
 from backoffice.domain.deadlines import Category
-from backoffice.identifiers import check_national_id, normalize_phone
+from backoffice.identifiers import check_national_id, valid_phone
 from backoffice.models import OrgLevel, OrgUnit, WebOrderCreate
 from backoffice.services import work_orders
 from backoffice.web.render import render
@@ -52,8 +52,7 @@ def check(values: Mapping[str, str], consent: bool, unit_ids: frozenset[int]) ->
     if not name or len(name) > MAX_NAME:
         errors["name"] = "apply.error.name"
     try:
-        if not phone or not normalize_phone(phone):
-            raise ValueError(phone)
+        valid_phone(phone)
     except ValueError:
         errors["phone"] = "apply.error.phone"
     id_number = values.get("id_number", "").strip()

@@ -175,3 +175,17 @@ def test_the_form_offers_cities_and_counties(client: TestClient, db: Backend) ->
     assert f'value="{db.units["湖南省总工会"]}"' not in html
     bad = post_form(client, {**FORM, "org_unit_id": str(db.units["荷叶镇工会服务站"])})
     assert bad.status_code == 422 and 'id="err-org_unit_id"' in bad.text
+
+
+def test_the_public_api_takes_the_unit_too(client: TestClient, db: Backend) -> None:
+    body = {"caller_phone": "13873801234", "summary": "拖欠工资三个月"}
+    county = db.units["双峰县总工会"]
+    receipt = ok(
+        client.post("/api/v1/public/work-orders", json={**body, "org_unit_id": county}), 201
+    )
+    [order] = web_orders(db)
+    assert order.number == receipt["number"] and order.org_unit_id == county
+    unknown = client.post("/api/v1/public/work-orders", json={**body, "org_unit_id": 999999})
+    assert unknown.status_code == 422
+    assert unknown.json() == {"detail": "org unit 999999 does not exist"}
+    assert len(web_orders(db)) == 1

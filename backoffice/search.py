@@ -103,6 +103,34 @@ def masked_orders(viewer: Viewer) -> bool | ColumnElement[bool]:
     return col(WorkOrder.anonymous).is_(True)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """How a search joins the list's query."""
+
+    clauses: list[ColumnElement[bool]]
+    # SQLite: an FTS5 MATCH for the table to drive the query in rowid order, newest first,
+    # so a page of a common word reads a page of matches instead of every one of them.
+    fts_match: str | None = None
+
+
+def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
+    masked = masked_orders(viewer)
+    long = [t for t in query.terms if len(t) >= TRIGRAM]
+    if session.get_bind().dialect.name != "sqlite" or not long or not isinstance(masked, bool):
+        return Plan([matching(session, query, viewer)])
+    specs = [_spec(t, ALL_COLUMNS if masked is False else _guarded(t)) for t in long]
+    short = [t for t in query.terms if len(t) < TRIGRAM]
+    return Plan([_term("sqlite", t, masked) for t in short], " AND ".join(specs))
+
+
+def _guarded(term: str) -> tuple[str, ...]:
+    return NUMBER_ONLY if _DIGIT_RUN.search(term) else NO_PHONE
+
+
+def _spec(term: str, columns: tuple[str, ...]) -> str:
+    return "({" + " ".join(columns) + "} : " + fts_string(term) + ")"
+
+
 def matching(session: Session, query: SearchQuery, viewer: Viewer) -> ColumnElement[bool]:
     """The WHERE clause of the orders matching every term of ``query``, as ``viewer`` sees them."""
     dialect = session.get_bind().dialect.name
@@ -111,7 +139,7 @@ def matching(session: Session, query: SearchQuery, viewer: Viewer) -> ColumnElem
 
 
 def _term(dialect: str, term: str, masked: bool | ColumnElement[bool]) -> ColumnElement[bool]:
-    guarded = NUMBER_ONLY if _DIGIT_RUN.search(term) else NO_PHONE
+    guarded = _guarded(term)
     if masked is False:
         return _in(dialect, term, ALL_COLUMNS)
     if masked is True:
@@ -128,18 +156,21 @@ def _in(dialect: str, term: str, columns: tuple[str, ...]) -> ColumnElement[bool
     return _sqlite(term, columns)
 
 
-_FTS = table(FTS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
+FTS = table(FTS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
+
+
+def fts_matches(expression: str) -> ColumnElement[bool]:
+    return literal_column(FTS_TABLE).op("MATCH")(expression)
 
 
 def _sqlite(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
-    rowid = _FTS.c.rowid
+    rowid = FTS.c.rowid
     if len(term) >= TRIGRAM:
-        spec = "{" + " ".join(columns) + "} : " + fts_string(term)
-        match = literal_column(FTS_TABLE).op("MATCH")(spec)
+        match = fts_matches(_spec(term, columns))
         return col(WorkOrder.id).in_(sa_select(rowid).where(match))
     # Too short for trigrams: LIKE over the index's own copy (no join back to the orders).
     pattern = like_pattern(term)
-    likes = [_FTS.c[name].like(pattern, escape="\\") for name in columns]
+    likes = [FTS.c[name].like(pattern, escape="\\") for name in columns]
     return col(WorkOrder.id).in_(sa_select(rowid).where(or_(*likes)))
 
 

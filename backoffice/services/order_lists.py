@@ -7,6 +7,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
@@ -29,7 +30,9 @@ class OrderFilters:
     overdue: bool | None = None  # a sign or reply deadline has passed
     created_from: datetime | None = None  # inclusive
     created_to: datetime | None = None  # exclusive
-    q: str | None = None  # full-text search (backoffice.search): every word must occur
+    # Full-text search (backoffice.search): every word must occur; results come newest
+    # first by arrival (id), paged by id.
+    q: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,10 @@ def list_orders(
     skips an order however many come in meanwhile, and page 1000 costs what page 1 does."""
     limit = max(1, min(limit, MAX_PAGE))
     viewer = viewer_of(session, actor)
-    clauses = [access.visible(viewer), *filter_clauses(session, viewer, filters, now)]
+    clauses = [access.visible(viewer), *filter_clauses(session, filters, now)]
+    found = search.parse_query(filters.q) if filters.q is not None else None
+    if found is not None:
+        return _search_page(session, viewer, found, clauses, limit, cursor)
     if cursor is not None:
         clauses.append(_after(*decode_cursor(cursor)))
     query = (
@@ -63,20 +69,46 @@ def list_orders(
         .order_by(col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc())
         .limit(limit + 1)
     )
-    rows = list(session.exec(query).all())
+    return _page(list(session.exec(query).all()), limit)
+
+
+def _page(rows: list[WorkOrder], limit: int) -> Page:
     more = len(rows) > limit
     items = rows[:limit]
     return Page(items, encode_cursor(items[-1]) if more else None)
 
 
+def _search_page(
+    session: Session,
+    viewer: Viewer,
+    found: search.SearchQuery,
+    clauses: list[ColumnElement[bool]],
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """Search results, newest first by arrival (id), keyset on the id: on SQLite the text
+    index hands matches over in that order, so a page never waits for every match."""
+    plan = search.plan(session, found, viewer)
+    clauses = [*clauses, *plan.clauses]
+    order_id: ColumnElement[Any]
+    if plan.fts_match is None:
+        order_id = cast(ColumnElement[Any], col(WorkOrder.id))
+        query = select(WorkOrder)
+    else:
+        order_id = search.FTS.c.rowid
+        query = select(WorkOrder).join(search.FTS, search.FTS.c.rowid == col(WorkOrder.id))
+        clauses.append(search.fts_matches(plan.fts_match))
+    if cursor is not None:
+        clauses.append(order_id < decode_cursor(cursor)[1])
+    query = query.where(*clauses).order_by(order_id.desc()).limit(limit + 1)
+    return _page(list(session.exec(query).all()), limit)
+
+
 def filter_clauses(
-    session: Session, viewer: Viewer, filters: OrderFilters, now: datetime | None = None
+    session: Session, filters: OrderFilters, now: datetime | None = None
 ) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of ``filters`` (the access rule is the caller's to add)."""
+    """The WHERE clauses of ``filters`` but the search (the access rule is the caller's)."""
     clauses: list[ColumnElement[bool]] = []
-    query = search.parse_query(filters.q) if filters.q is not None else None
-    if query is not None:
-        clauses.append(search.matching(session, query, viewer))
     if filters.status:
         clauses.append(col(WorkOrder.status).in_(list(filters.status)))
     if filters.category:

@@ -225,6 +225,7 @@ def test_the_service_function_and_its_index(db: Backend, session: Session) -> No
             statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
         )
         plan = "\n".join(r[0] for r in session.exec(text(f"EXPLAIN {sql}")))  # type: ignore[call-overload]
+        session.exec(text("RESET enable_seqscan"))  # type: ignore[call-overload]
         assert "ix_work_order_text_trgm" in plan, plan
         assert "Seq Scan on work_order" not in plan, plan
     else:
@@ -232,3 +233,35 @@ def test_the_service_function_and_its_index(db: Backend, session: Session) -> No
         plan = "\n".join(str(r[-1]) for r in session.exec(text(f"EXPLAIN QUERY PLAN {sql}")))  # type: ignore[call-overload]
         assert "VIRTUAL TABLE INDEX" in plan, plan
         assert "SCAN work_order" not in plan.replace("SCAN work_order_search", ""), plan
+
+
+def test_a_search_page_is_served_by_the_text_index(db: Backend, session: Session) -> None:
+    # A common word must not make SQLite collect and sort every match before the first page;
+    # on PostgreSQL the page's query must reach the trigram indexes.
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "work_order_search MATCH" in statement or "ILIKE" in statement.upper():
+            seen.append((statement, params))
+
+    operator = user(session, "operator")
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        search.search_orders(session, operator, "宏达建筑 拖欠", limit=5)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    [(statement, params)] = seen
+    connection = session.connection()
+    if db.name == "postgresql":
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", params)
+        text_plan = "\n".join(str(row[0]) for row in plan)
+        connection.exec_driver_sql("RESET enable_seqscan")
+        assert "ix_work_order_text_trgm" in text_plan, text_plan
+        return
+    plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+    steps = [str(row[-1]) for row in plan]
+    assert steps[0].startswith("SCAN work_order_search VIRTUAL TABLE"), steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps

@@ -30,6 +30,23 @@ def check_credit_code(code: str) -> str:
     return code
 
 
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_SHAPE = re.compile(r"[1-9][0-9]{16}[0-9X]")
+
+
+def check_national_id(raw: str) -> str:
+    """A resident ID number (GB 11643-1999: 18 characters, ISO 7064 check character),
+    upper-cased, or ValueError: a mistyped number would not find the person."""
+    code = raw.strip().upper()
+    if not _ID_SHAPE.fullmatch(code):
+        raise ValueError("an ID number is 17 digits and a check digit or X")
+    total = sum(int(ch) * w for ch, w in zip(code[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK[total % 11] != code[17]:
+        raise ValueError("the ID number's check digit does not match")
+    return code
+
+
 def normalize_phone(raw: str) -> str:
     """A caller's number as the hotline stores it, or ValueError if it cannot be a number.
 
@@ -47,6 +64,16 @@ def normalize_phone(raw: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise ValueError(f"not a phone number: {raw!r}")
     return _stored_form(number)
+
+
+def valid_phone(raw: str) -> str:
+    """A number someone can be called back on (a real mobile block or area code), stored as
+    `normalize_phone` stores it; the public form is stricter than staff input, where a
+    possible-looking number is enough."""
+    stored = normalize_phone(raw)
+    if not stored or not phonenumbers.is_valid_number(phonenumbers.parse(raw.strip(), "CN")):
+        raise ValueError(f"not a phone number that can be called back: {raw!r}")
+    return stored
 
 
 def caller_id_phone(raw: str) -> str:

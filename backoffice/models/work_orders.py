@@ -100,6 +100,8 @@ class WebOrderCreate(_Validated):
     employer_credit_code: str = Field(default="", max_length=18)
     category: Category = Category.OTHER
     summary: str = Field(min_length=5, max_length=4000)
+    # The city or county the worker chose; left out, it is proposed from their number.
+    org_unit_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class CallEvent(BackofficeModel):

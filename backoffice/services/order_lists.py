@@ -7,13 +7,13 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
-from backoffice import access
-from backoffice.access import viewer_of
+from backoffice import access, search
+from backoffice.access import Viewer, viewer_of
 from backoffice.domain import lifecycle as lc
 from backoffice.domain.deadlines import Category, DueState
 from backoffice.errors import Forbidden, Invalid
@@ -34,6 +34,9 @@ class OrderFilters:
     due: DueState | None = None  # DUE_SOON or OVERDUE
     urgent: bool | None = None
     caller_phone: str | None = None  # as identifiers.normalize_phone stores it
+    # Full-text search (backoffice.search): every word must occur; results come newest
+    # first by arrival (id), paged by id.
+    q: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,12 @@ def list_orders(
     """
     limit = max(1, min(limit, MAX_PAGE))
     viewer = viewer_of(session, actor)
-    clauses = [access.visible(viewer), *_filter(session, filters, now)]
+    clauses = [access.visible(viewer), *filter_clauses(session, filters, now)]
     if filters.caller_phone:
         clauses.append(_caller(viewer, filters.caller_phone))
+    found = search.parse_query(filters.q) if filters.q is not None else None
+    if found is not None:
+        return _search_page(session, viewer, found, clauses, limit, cursor)
     newest: list[ColumnElement[Any]] = [col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc()]
     order_by = [col(WorkOrder.urgent).desc(), *newest] if urgent_first else newest
     if cursor is not None and urgent_first:
@@ -74,7 +80,10 @@ def list_orders(
     elif cursor is not None:
         clauses.append(_after(*decode_cursor(cursor)))
     query = select(WorkOrder).where(*clauses).order_by(*order_by).limit(limit + 1)
-    rows = list(session.exec(query).all())
+    return _page(list(session.exec(query).all()), limit, urgent_first)
+
+
+def _page(rows: list[WorkOrder], limit: int, urgent_first: bool = False) -> Page:
     more = len(rows) > limit
     items = rows[:limit]
     if not more:
@@ -94,9 +103,36 @@ def _caller(viewer: access.Viewer, phone: str) -> ColumnElement[bool]:
     return same
 
 
-def _filter(
-    session: Session, filters: OrderFilters, now: datetime | None
+def _search_page(
+    session: Session,
+    viewer: Viewer,
+    found: search.SearchQuery,
+    clauses: list[ColumnElement[bool]],
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """Search results, newest first by arrival (id), keyset on the id: on SQLite the text
+    index hands matches over in that order, so a page never waits for every match."""
+    plan = search.plan(session, found, viewer)
+    clauses = [*clauses, *plan.clauses]
+    order_id: ColumnElement[Any]
+    if plan.fts_match is None:
+        order_id = cast(ColumnElement[Any], col(WorkOrder.id))
+        query = select(WorkOrder)
+    else:
+        order_id = search.FTS.c.rowid
+        query = select(WorkOrder).join(search.FTS, search.FTS.c.rowid == col(WorkOrder.id))
+        clauses.append(search.fts_matches(plan.fts_match))
+    if cursor is not None:
+        clauses.append(order_id < decode_cursor(cursor)[1])
+    query = query.where(*clauses).order_by(order_id.desc()).limit(limit + 1)
+    return _page(list(session.exec(query).all()), limit)
+
+
+def filter_clauses(
+    session: Session, filters: OrderFilters, now: datetime | None = None
 ) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of ``filters`` but the search (the access rule is the caller's)."""
     clauses: list[ColumnElement[bool]] = []
     if filters.status:
         clauses.append(col(WorkOrder.status).in_(list(filters.status)))

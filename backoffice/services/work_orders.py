@@ -120,9 +120,10 @@ def create_from_web(
     config: WorkOrderConfig = DEFAULT_CONFIG,
     now: datetime | None = None,
 ) -> WorkOrder:
-    """An order left on the public web form (channel web)."""
-    order = WorkOrder(**form.model_dump(), channel=Channel.WEB)
-    return _take_in(session, order, WEB_FORM, False, None, config, now).order
+    """An order left on the public web form (channel web), for the unit the worker chose."""
+    _require_unit(session, form.org_unit_id)
+    order = WorkOrder(**form.model_dump(exclude={"org_unit_id"}), channel=Channel.WEB)
+    return _take_in(session, order, WEB_FORM, False, form.org_unit_id, config, now).order
 
 
 def create_from_call(

@@ -26,8 +26,18 @@ def test_migrations_are_at_head_and_match_the_models(backend: Backend) -> None:
         context = MigrationContext.configure(
             connection, opts={"version_table": VERSION_TABLE, "compare_type": True}
         )
-        diff = [d for d in compare_metadata(context, metadata) if d[0] != "remove_table"]
+        diff = [d for d in compare_metadata(context, metadata) if not _not_modelled(d)]
     assert diff == []
+
+
+def _not_modelled(change: object) -> bool:
+    # Other apps' tables, and the search index of revision 0007 (PostgreSQL pg_trgm indexes,
+    # SQLite's FTS5 tables): dialect-specific SQL the models do not describe.
+    if not isinstance(change, tuple):
+        return False
+    if change[0] == "remove_table":
+        return True
+    return change[0] == "remove_index" and str(change[1].name).endswith("_trgm")
 
 
 def test_the_demo_network_and_users(backend: Backend) -> None:

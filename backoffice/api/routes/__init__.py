@@ -7,6 +7,7 @@ from backoffice.api.routes import (
     audit_log,
     auth,
     dead_letters,
+    order_export,
     org_units,
     public,
     users,
@@ -14,5 +15,5 @@ from backoffice.api.routes import (
 )
 
 api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-for module in (auth, users, org_units, work_orders, public, audit_log, dead_letters):
+for module in (auth, users, org_units, order_export, work_orders, public, audit_log, dead_letters):
     api_router.include_router(module.router)

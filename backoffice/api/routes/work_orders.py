@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
+from backoffice import search
 from backoffice.api.deps import BackofficeDep, ClientIp, CurrentUser, CurrentViewer, SessionDep
 from backoffice.domain.deadlines import Category
 from backoffice.domain.lifecycle import Action, Status
@@ -69,11 +70,7 @@ def create_from_call(
     return views.present(creation.order, viewer)
 
 
-@router.get("", response_model=WorkOrderPage)
-def list_orders(
-    session: SessionDep,
-    user: CurrentUser,
-    viewer: CurrentViewer,
+def order_filters(
     status: Annotated[list[Status], Query()] = [],  # noqa: B006  (FastAPI copies defaults)
     category: Annotated[list[Category], Query()] = [],  # noqa: B006
     org_unit_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -81,14 +78,35 @@ def list_orders(
     overdue: bool | None = None,
     created_from: Annotated[Moment | None, Query()] = None,
     created_to: Annotated[Moment | None, Query()] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=search.MAX_QUERY,
+            description="Search number, caller's number and name, employer, summary and "
+            "transcripts: every word must occur (Chinese needs no spaces).",
+        ),
+    ] = None,
+) -> order_lists.OrderFilters:
+    """The list's filters, shared by the JSON list and the CSV export."""
+    return order_lists.OrderFilters(
+        status, category, org_unit_id, assignee_id, overdue, created_from, created_to, q
+    )
+
+
+Filters = Annotated[order_lists.OrderFilters, Depends(order_filters)]
+
+
+@router.get("", response_model=WorkOrderPage)
+def list_orders(
+    session: SessionDep,
+    user: CurrentUser,
+    viewer: CurrentViewer,
+    filters: Filters,
     limit: Annotated[int, Query(ge=1, le=order_lists.MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> WorkOrderPage:
     """Newest first. `org_unit_id` includes the units under it; pass `next_cursor` back as
     `cursor` for the next page."""
-    filters = order_lists.OrderFilters(
-        status, category, org_unit_id, assignee_id, overdue, created_from, created_to
-    )
     page = order_lists.list_orders(session, user, filters, limit=limit, cursor=cursor)
     items = [views.present_item(order, viewer) for order in page.items]
     return WorkOrderPage(items=items, next_cursor=page.next_cursor)

@@ -1,0 +1,214 @@
+"""Full-text search over work orders, served by the database's own text index.
+
+What a query finds: the order number, the caller's number, the caller's name, the employer
+(name and credit code), the summary, the order's transcript and the transcript stored for its
+call. Every whitespace-separated term must occur somewhere (AND), as a substring, case-blind.
+
+- SQLite: the FTS5 table `work_order_search` (trigram tokenizer, revision 0007). Each term is
+  one quoted FTS5 string, so quotes, `NEAR`, `*`, `AND`/`OR` and `:` are plain text. Trigrams
+  need three characters: a shorter term is a LIKE over the same table.
+- PostgreSQL: ILIKE on the expressions that revision 0007 indexed with pg_trgm (GIN).
+
+Masked numbers stay masked: for an order whose caller's number the viewer sees masked, the
+caller's number is not searched at all, and a term holding two digits in a row matches only
+the order number (the summary and transcripts may hold numbers the viewer sees as ****).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+
+from sqlalchemy import ColumnElement, Text, and_, literal_column, not_, or_, union
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql import column, table
+from sqlmodel import Session, col
+
+from backoffice.access import CENTRE_ROLES, Viewer
+from backoffice.domain.lifecycle import Role
+from backoffice.errors import Invalid
+from backoffice.models import CallTranscript, User, WorkOrder
+from backoffice.services import order_lists
+
+MAX_QUERY = 200  # characters; longer is nobody's search, and each term costs an index probe
+MAX_TERMS = 8
+TRIGRAM = 3  # shortest term the trigram index can serve
+# Two digits in a row may be part of a masked phone number or national ID: such a term finds
+# an order whose numbers the viewer sees masked only by its order number.
+MASKED_DIGITS = 2
+
+# Must stay the very expression revision 0007 indexed, or PostgreSQL reads the table instead.
+PG_TEXT = (
+    "(caller_name || ' ' || employer_name || ' ' || employer_credit_code || ' ' || summary"
+    " || ' ' || transcript)"
+)
+FTS_TABLE = "work_order_search"
+ALL_COLUMNS = ("number", "phone", "body", "call_text")
+NUMBER_ONLY = ("number",)
+NO_PHONE = ("number", "body", "call_text")
+
+_DIGIT_RUN = re.compile(rf"[0-9]{{{MASKED_DIGITS},}}")
+_PHONE_TERM = re.compile(r"\+?[0-9][0-9\-]*[0-9]")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A query as typed, cut into the terms that must all match."""
+
+    terms: tuple[str, ...]
+
+
+def parse_query(raw: str) -> SearchQuery | None:
+    """The query's terms, None for a blank query; `Invalid` (422) for what no search can mean.
+
+    Full-width characters become their ASCII forms (NFKC: `１３８` is `138`), and a term of
+    digits and dashes loses the dashes, since numbers are stored without separators.
+    """
+    if len(raw) > MAX_QUERY:
+        raise Invalid(f"search text is {len(raw)} characters; at most {MAX_QUERY} are allowed")
+    text = unicodedata.normalize("NFKC", raw)
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and not ch.isspace() for ch in text):
+        raise Invalid("search text must not contain control characters")
+    terms: list[str] = []
+    for word in text.split():
+        term = word.replace("-", "") if _PHONE_TERM.fullmatch(word) else word
+        if term and term.casefold() not in {t.casefold() for t in terms}:
+            terms.append(term)
+    if not terms:
+        return None
+    if len(terms) > MAX_TERMS:
+        raise Invalid(f"search has {len(terms)} words; at most {MAX_TERMS} are allowed")
+    return SearchQuery(tuple(terms))
+
+
+def fts_string(term: str) -> str:
+    """``term`` as one FTS5 string: inside double quotes nothing is an operator."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def like_pattern(term: str) -> str:
+    """``%term%`` with LIKE's own wildcards escaped (the escape character is a backslash)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def masked_orders(viewer: Viewer) -> bool | ColumnElement[bool]:
+    """Whether ``viewer`` sees callers' numbers masked (`access.masks_number`): always, never,
+    or for the orders the returned clause selects (anonymous ones, for handlers and lawyers)."""
+    if viewer.role is Role.VIEWER:
+        return True
+    if viewer.role in CENTRE_ROLES:
+        return False
+    return col(WorkOrder.anonymous).is_(True)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a search joins the list's query."""
+
+    clauses: list[ColumnElement[bool]]
+    # SQLite: an FTS5 MATCH for the table to drive the query in rowid order, newest first,
+    # so a page of a common word reads a page of matches instead of every one of them.
+    fts_match: str | None = None
+
+
+def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
+    masked = masked_orders(viewer)
+    long = [t for t in query.terms if len(t) >= TRIGRAM]
+    if session.get_bind().dialect.name != "sqlite" or not long or not isinstance(masked, bool):
+        return Plan([matching(session, query, viewer)])
+    specs = [_spec(t, ALL_COLUMNS if masked is False else _guarded(t)) for t in long]
+    short = [t for t in query.terms if len(t) < TRIGRAM]
+    return Plan([_term("sqlite", t, masked) for t in short], " AND ".join(specs))
+
+
+def _guarded(term: str) -> tuple[str, ...]:
+    return NUMBER_ONLY if _DIGIT_RUN.search(term) else NO_PHONE
+
+
+def _spec(term: str, columns: tuple[str, ...]) -> str:
+    return "({" + " ".join(columns) + "} : " + fts_string(term) + ")"
+
+
+def matching(session: Session, query: SearchQuery, viewer: Viewer) -> ColumnElement[bool]:
+    """The WHERE clause of the orders matching every term of ``query``, as ``viewer`` sees them."""
+    dialect = session.get_bind().dialect.name
+    masked = masked_orders(viewer)
+    return and_(*(_term(dialect, term, masked) for term in query.terms))
+
+
+def _term(dialect: str, term: str, masked: bool | ColumnElement[bool]) -> ColumnElement[bool]:
+    guarded = _guarded(term)
+    if masked is False:
+        return _in(dialect, term, ALL_COLUMNS)
+    if masked is True:
+        return _in(dialect, term, guarded)
+    return or_(
+        and_(masked, _in(dialect, term, guarded)),
+        and_(not_(masked), _in(dialect, term, ALL_COLUMNS)),
+    )
+
+
+def _in(dialect: str, term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return _postgresql(term, columns)
+    return _sqlite(term, columns)
+
+
+FTS = table(FTS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
+
+
+def fts_matches(expression: str) -> ColumnElement[bool]:
+    return literal_column(FTS_TABLE).op("MATCH")(expression)
+
+
+def _sqlite(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
+    rowid = FTS.c.rowid
+    if len(term) >= TRIGRAM:
+        match = fts_matches(_spec(term, columns))
+        return col(WorkOrder.id).in_(sa_select(rowid).where(match))
+    # Too short for trigrams: LIKE over the index's own copy (no join back to the orders).
+    pattern = like_pattern(term)
+    likes = [FTS.c[name].like(pattern, escape="\\") for name in columns]
+    return col(WorkOrder.id).in_(sa_select(rowid).where(or_(*likes)))
+
+
+def _postgresql(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
+    # One indexed SELECT per column, united: an OR across them, or with the transcript's
+    # subquery, would make PostgreSQL filter the whole table instead of using the indexes.
+    pattern = like_pattern(term)
+    order_id = col(WorkOrder.id)
+    parts = []
+    if "number" in columns:
+        parts.append(sa_select(order_id).where(col(WorkOrder.number).ilike(pattern, escape="\\")))
+    if "phone" in columns:
+        phone = col(WorkOrder.caller_phone).ilike(pattern, escape="\\")
+        parts.append(sa_select(order_id).where(phone))
+    if "body" in columns:
+        body = literal_column(PG_TEXT, Text).ilike(pattern, escape="\\")
+        parts.append(sa_select(order_id).where(body))
+    if "call_text" in columns:
+        spoken = col(CallTranscript.text).ilike(pattern, escape="\\")
+        parts.append(
+            sa_select(order_id)
+            .join(CallTranscript, col(CallTranscript.call_id) == col(WorkOrder.call_id))
+            .where(spoken)
+        )
+    united = union(*(part.correlate(None) for part in parts))
+    return order_id.in_(sa_select(united.subquery().c.id))
+
+
+def search_orders(
+    session: Session,
+    actor: User,
+    q: str,
+    filters: order_lists.OrderFilters | None = None,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> order_lists.Page:
+    """The orders matching ``q`` (and ``filters``) that ``actor`` may see, newest first, a
+    keyset page at a time: the list with a search box."""
+    base = filters or order_lists.OrderFilters()
+    return order_lists.list_orders(session, actor, replace(base, q=q), limit=limit, cursor=cursor)

@@ -1,0 +1,267 @@
+"""Full-text search over work orders (GET /work-orders?q=) on SQLite FTS5 and PostgreSQL pg_trgm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, text
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Session, select
+
+from backoffice import search
+from backoffice.access import viewer_of
+from backoffice.models import CallTranscript, WorkOrder, WorkOrderEvent
+from backoffice.services import transcripts
+from backoffice.services import work_orders as orders
+from tests.backoffice.conftest import Backend
+from tests.backoffice.helpers import API, act, create, credit_code, ok, user
+
+pytestmark = pytest.mark.integration
+
+EMPLOYER = "双峰县宏达建筑有限公司"
+
+
+def found(client: TestClient, headers: dict[str, str], q: str, **params: Any) -> list[int]:
+    body = ok(client.get(f"{API}/work-orders", headers=headers, params={"q": q, **params}))
+    return [item["id"] for item in body["items"]]
+
+
+def dispatched(client: TestClient, db: Backend, unit: str, **fields: Any) -> dict[str, Any]:
+    order = create(client, db.headers["operator"], **fields)
+    return ok(  # type: ignore[no-any-return]
+        act(client, db.headers["operator"], order["id"], "dispatch", org_unit_id=db.units[unit])
+    )
+
+
+def test_chinese_text_is_found_without_word_segmentation(client: TestClient, db: Backend) -> None:
+    op = db.headers["operator"]
+    wages = create(client, op, summary="工地拖欠三个月工资共两万元", employer_name=EMPLOYER,
+                   caller_name="李四")  # fmt: skip
+    injury = create(client, op, summary="搬运时摔伤，单位不认定工伤", category="work_injury")
+    assert found(client, op, "宏达建筑") == [wages["id"]]  # inside the employer's name
+    assert found(client, op, "三个月工资") == [wages["id"]]
+    assert found(client, op, "认定工伤") == [injury["id"]]
+    assert found(client, op, "拖欠 两万元") == [wages["id"]]  # every word must occur
+    assert found(client, op, "拖欠 工伤") == []
+    assert found(client, op, "李四") == [wages["id"]]  # two characters: the LIKE fallback
+    assert found(client, op, "伤") == [injury["id"]]
+    assert found(client, op, "不存在的单位") == []
+
+
+def test_digits_find_numbers_phones_and_credit_codes(client: TestClient, db: Backend) -> None:
+    op = db.headers["operator"]
+    first = create(client, op, caller_phone="13873801234")
+    second = create(client, op, caller_phone="0738-8251234", employer_credit_code=credit_code())
+    assert found(client, op, first["number"]) == [first["id"]]
+    assert found(client, op, first["number"][2:]) == [first["id"]]  # the 14 digits callers type
+    assert found(client, op, "3873801") == [first["id"]]  # part of the caller's number
+    assert found(client, op, "0738-825-1234") == [second["id"]]  # typed with separators
+    assert found(client, op, "１３８７３８０") == [first["id"]]  # full-width digits
+    assert found(client, op, "MA4L") == [second["id"]]
+    assert found(client, op, "gh" + first["number"][2:]) == [first["id"]]  # case-blind
+    both = found(client, op, first["number"][:10])  # the day's prefix: both orders
+    assert both == [second["id"], first["id"]]
+
+
+def test_the_calls_transcript_is_searched_and_kept_in_step(
+    client: TestClient, db: Backend, session: Session
+) -> None:
+    op = db.headers["operator"]
+    call_id = "search-call-1@10.0.0.1"
+    session.exec(delete(CallTranscript).where(CallTranscript.call_id == call_id))  # type: ignore[call-overload]
+    session.commit()
+    order = orders.create_from_call(session, {"call_id": call_id, "caller": "13873801234"})
+    assert found(client, op, "包工头跑路") == []
+    record = transcripts.TranscriptRecord(call_id, "zh", [], "老板说包工头跑路了", 12.0, "vosk")
+    transcripts.store_transcript(session, record)
+    assert found(client, op, "包工头跑路") == [order.id]
+    transcripts.store_transcript(session, transcripts.TranscriptRecord(
+        call_id, "zh", [], "工资已经结清", 9.0, "vosk"))  # fmt: skip
+    assert found(client, op, "包工头跑路") == []
+    assert found(client, op, "已经结清") == [order.id]
+    session.exec(delete(CallTranscript).where(CallTranscript.call_id == call_id))  # type: ignore[call-overload]
+    session.commit()
+    assert found(client, op, "已经结清") == []
+
+
+def test_the_index_follows_updates_and_deletes(
+    client: TestClient, db: Backend, session: Session
+) -> None:
+    op = db.headers["operator"]
+    order = create(client, op, summary="加班费没有发放")
+    other = create(client, op, summary="加班费没有发放")
+    changes = {"summary": "社保没有缴纳", "employer_name": "娄底某物流公司"}
+    ok(client.patch(f"{API}/work-orders/{order['id']}", headers=op, json=changes))
+    assert found(client, op, "加班费") == [other["id"]]
+    assert found(client, op, "社保没有") == [order["id"]]
+    assert found(client, op, "物流") == [order["id"]]
+    # Lifecycle actions rewrite the row too: the order is still found, once.
+    ok(act(client, op, order["id"], "dispatch", org_unit_id=db.units["双峰县总工会"]))
+    assert found(client, op, "社保没有") == [order["id"]]
+    session.exec(delete(WorkOrderEvent).where(WorkOrderEvent.work_order_id == other["id"]))  # type: ignore[call-overload]
+    session.exec(delete(WorkOrder).where(WorkOrder.id == other["id"]))  # type: ignore[call-overload]
+    session.commit()
+    assert found(client, op, "加班费") == []
+    if db.name == "sqlite":
+        rows = session.exec(text("SELECT rowid FROM work_order_search ORDER BY rowid"))  # type: ignore[call-overload]
+        assert [r[0] for r in rows] == [order["id"]]
+
+
+def test_search_keeps_the_access_rules(client: TestClient, db: Backend) -> None:
+    mine = dispatched(client, db, "双峰县总工会", summary="宏达建筑拖欠工资")
+    theirs = dispatched(client, db, "新化县总工会", summary="宏达建筑拖欠工资")
+    proposed = create(client, db.headers["operator"], summary="宏达建筑拖欠工资",
+                      org_unit_id=db.units["双峰县总工会"])  # fmt: skip
+    secret = create(client, db.headers["operator"], summary="宏达建筑拖欠工资", confidential=True)
+    everyone = [secret["id"], proposed["id"], theirs["id"], mine["id"]]
+    assert found(client, db.headers["handler"], "宏达建筑") == [mine["id"]]
+    assert found(client, db.headers["supervisor"], "宏达建筑") == everyone
+    assert found(client, db.headers["operator"], "宏达建筑") == everyone[1:]  # not confidential
+    # Search adds to the filters, it never widens them.
+    unit = db.units["新化县总工会"]
+    assert found(client, db.headers["supervisor"], "宏达", org_unit_id=unit) == [theirs["id"]]
+
+
+def test_masked_numbers_cannot_be_searched_for(client: TestClient, db: Backend) -> None:
+    phone = "13873805678"
+    named = dispatched(client, db, "双峰县总工会", caller_phone=phone, summary=f"回电{phone}")
+    anonymous = dispatched(client, db, "双峰县总工会", caller_phone=phone, anonymous=True,
+                           summary=f"匿名，回电{phone}")  # fmt: skip
+    assert found(client, db.headers["operator"], "3805678") == [anonymous["id"], named["id"]]
+    # The handler sees the named caller's number, not the anonymous one's.
+    assert found(client, db.headers["handler"], "3805678") == [named["id"]]
+    assert found(client, db.headers["handler"], "回电") == [anonymous["id"], named["id"]]
+    # A viewer sees every number masked, so no number finds anything but an order number.
+    assert found(client, db.headers["viewer"], "3805678") == []
+    assert found(client, db.headers["viewer"], "138") == []  # not even the shown prefix
+    assert found(client, db.headers["viewer"], named["number"]) == [named["id"]]
+    assert found(client, db.headers["viewer"], "匿名") == [anonymous["id"]]
+
+
+@pytest.mark.parametrize(
+    "q",
+    ['"', '""', "'", '" OR 1=1 --', "NEAR(宏达 建筑)", "宏达 NEAR/2 建筑", "*", "宏*", "AND",
+     "OR NOT", "{number}:1", "number:13", "^宏达", "(", ")", "\\", "%%", "_", "a%b", "-宏达",
+     "+", ";", "'; DROP TABLE work_order; --"],
+)  # fmt: skip
+def test_hostile_queries_are_plain_text(client: TestClient, db: Backend, q: str) -> None:
+    op = db.headers["operator"]
+    plain = create(client, op, summary="宏达建筑拖欠工资")
+    response = client.get(f"{API}/work-orders", headers=op, params={"q": q})
+    assert response.status_code == 200, response.text
+    # Nothing holds these characters, so nothing matches (an operator would match everything).
+    ids = [item["id"] for item in response.json()["items"]]
+    assert ids == [], (q, ids, plain["id"])
+
+
+def test_wildcards_match_only_themselves(client: TestClient, db: Backend) -> None:
+    op = db.headers["operator"]
+    percent = create(client, op, summary="承诺退还100%押金")
+    underscore = create(client, op, summary="合同编号A_17丢失")
+    quoted = create(client, op, summary='老板说"下个月再发"')
+    create(client, op, summary="普通的欠薪问题")
+    assert found(client, op, "%") == [percent["id"]]
+    assert found(client, op, "0%押") == [percent["id"]]
+    assert found(client, op, "_") == [underscore["id"]]
+    assert found(client, op, "A_17") == [underscore["id"]]
+    assert found(client, op, '"下个月') == [quoted["id"]]
+
+
+def test_malformed_queries_are_a_clear_422(client: TestClient, db: Backend) -> None:
+    op = db.headers["operator"]
+    too_long = client.get(f"{API}/work-orders", headers=op, params={"q": "欠" * 201})
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["loc"] == ["query", "q"]
+    assert "at most 200 characters" in too_long.json()["detail"][0]["msg"]
+    words = " ".join(f"词{i}号" for i in range(9))
+    many = client.get(f"{API}/work-orders", headers=op, params={"q": words})
+    assert many.status_code == 422
+    assert many.json() == {"detail": "search has 9 words; at most 8 are allowed"}
+    for bad in ("欠薪\x00", "\x07bell"):
+        response = client.get(f"{API}/work-orders", headers=op, params={"q": bad})
+        assert response.status_code == 422
+        assert response.json() == {"detail": "search text must not contain control characters"}
+    blank = create(client, op)
+    assert found(client, op, "   ") == [blank["id"]]  # a blank search is no search
+
+
+def test_search_results_page_by_keyset(client: TestClient, db: Backend) -> None:
+    op = db.headers["operator"]
+    matching = [create(client, op, summary=f"宏达建筑第{i}次欠薪")["id"] for i in range(5)]
+    create(client, op, summary="别的事情")
+    seen: list[int] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"q": "宏达建筑", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = ok(client.get(f"{API}/work-orders", headers=op, params=params))
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(matching, reverse=True)
+
+
+def test_the_service_function_and_its_index(db: Backend, session: Session) -> None:
+    operator = user(session, "operator")
+    order = orders.create(
+        session,
+        orders.WorkOrderCreate(caller_phone="13873801234", summary="宏达建筑欠薪"),
+        operator,
+    ).order
+    page = search.search_orders(session, operator, "宏达建筑", limit=5)
+    assert [o.id for o in page.items] == [order.id] and page.next_cursor is None
+    query = search.parse_query("宏达建筑")
+    assert query is not None
+    clause = search.matching(session, query, viewer_of(session, operator))
+    statement = select(WorkOrder.id).where(clause)
+    if db.name == "postgresql":
+        for method in ("seqscan",):
+            session.exec(text(f"SET enable_{method} = off"))  # type: ignore[call-overload]
+        sql = str(
+            statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        )
+        plan = "\n".join(r[0] for r in session.exec(text(f"EXPLAIN {sql}")))  # type: ignore[call-overload]
+        session.exec(text("RESET enable_seqscan"))  # type: ignore[call-overload]
+        assert "ix_work_order_text_trgm" in plan, plan
+        assert "Seq Scan on work_order" not in plan, plan
+    else:
+        sql = str(statement.compile(compile_kwargs={"literal_binds": True}))
+        plan = "\n".join(str(r[-1]) for r in session.exec(text(f"EXPLAIN QUERY PLAN {sql}")))  # type: ignore[call-overload]
+        assert "VIRTUAL TABLE INDEX" in plan, plan
+        assert "SCAN work_order" not in plan.replace("SCAN work_order_search", ""), plan
+
+
+def test_a_search_page_is_served_by_the_text_index(db: Backend, session: Session) -> None:
+    # A common word must not make SQLite collect and sort every match before the first page;
+    # on PostgreSQL the page's query must reach the trigram indexes.
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "work_order_search MATCH" in statement or "ILIKE" in statement.upper():
+            seen.append((statement, params))
+
+    operator = user(session, "operator")
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        search.search_orders(session, operator, "宏达建筑 拖欠", limit=5)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    [(statement, params)] = seen
+    connection = session.connection()
+    if db.name == "postgresql":
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", params)
+        text_plan = "\n".join(str(row[0]) for row in plan)
+        connection.exec_driver_sql("RESET enable_seqscan")
+        assert "ix_work_order_text_trgm" in text_plan, text_plan
+        return
+    plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+    steps = [str(row[-1]) for row in plan]
+    assert steps[0].startswith("SCAN work_order_search VIRTUAL TABLE"), steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps

@@ -165,6 +165,22 @@ def test_filters_status_unit_deadline_urgency_and_caller(
     assert len(listed("status=&category=&org_unit_id=&due=&urgent=&caller_phone=")) == 3
 
 
+def test_the_search_box_finds_orders_by_their_words_within_the_other_filters(
+    pages: TestClient, db: Backend, session: Session
+) -> None:
+    builder = take(session, summary="宏达建筑工地拖欠工资", employer_name="宏达建筑有限公司")
+    injured = take(session, category="work_injury", summary="车间工伤未认定")
+    dispatch(session, take(session, summary="宏达建筑又欠薪"), db.units["双峰县总工会"])
+    me = As(pages, session, "operator")
+    page = me.get("/orders?q=宏达建筑&status=accepted")
+    assert page.status_code == 200, page.text
+    assert set(numbers_in(page.text)) == {builder.number}
+    assert 'value="宏达建筑"' in page.text  # the box keeps what was typed
+    assert set(numbers_in(me.get("/orders?q=工伤").text)) == {injured.number}
+    refused = me.get("/orders?q=" + "欠" * 201)
+    assert refused.status_code == 422 and "at most 200" in refused.text
+
+
 def test_a_bad_filter_value_is_a_clear_422(pages: TestClient, session: Session) -> None:
     me = As(pages, session, "operator")
     for query, words in [

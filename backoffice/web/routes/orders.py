@@ -90,7 +90,9 @@ def _cells(sign: datetime | None, reply: datetime | None, now: datetime) -> dict
     return {"sign": due_state(sign, now).value, "reply": due_state(reply, now).value}
 
 
-SINGLE_FILTERS = ("org_unit_id", "due", "urgent", "caller_phone", "created_from", "created_to")
+SINGLE_FILTERS = (
+    "q", "org_unit_id", "due", "urgent", "caller_phone", "created_from", "created_to",
+)  # fmt: skip
 
 
 def _chosen_filters(query: QueryParams) -> dict[str, Any]:
@@ -127,6 +129,7 @@ def _filters(
         due=due,
         urgent=urgent,
         caller_phone=phone,
+        q=chosen["q"] or None,  # full-text search: backoffice/search.py checks it
     )
 
 

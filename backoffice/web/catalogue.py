@@ -168,7 +168,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "orders.deadline": ("时限", "Deadline"),
     "orders.urgent": ("急事急办", "Urgent"),
     "orders.caller_phone": ("来电号码", "Caller's number"),
-    "orders.search_hint": ("工单号、姓名、单位、诉求或通话内容", "Number, name, employer, text or call"),
+    "orders.search_hint": (
+        "工单号、姓名、单位、诉求或通话内容",
+        "Number, name, employer, text or call",
+    ),
     "orders.created_from": ("受理日期自", "Taken from"),
     "orders.created_to": ("受理日期至", "Taken until"),
     "orders.apply": ("筛选", "Filter"),

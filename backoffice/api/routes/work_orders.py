@@ -89,7 +89,14 @@ def order_filters(
 ) -> order_lists.OrderFilters:
     """The list's filters, shared by the JSON list and the CSV export."""
     return order_lists.OrderFilters(
-        status, category, org_unit_id, assignee_id, overdue, created_from, created_to, q
+        status=status,
+        category=category,
+        org_unit_id=org_unit_id,
+        assignee_id=assignee_id,
+        overdue=overdue,
+        created_from=created_from,
+        created_to=created_to,
+        q=q,
     )
 
 

@@ -210,7 +210,14 @@ def build_speech(settings: Settings) -> dict[str, HandoffHandler]:
 
 
 def routes(service: IvrService) -> dict[str, Handler]:
-    return {"ivr": service.handle, ANSWERED_ROUTE: seat_answered(service.acd, service.journal)}
+    from acd.desk import SeatDesk
+    from ivr import seat_control
+
+    return {
+        "ivr": service.handle,
+        ANSWERED_ROUTE: seat_answered(service.acd, service.journal),
+        seat_control.ROUTE: seat_control.seat_control(SeatDesk(service.acd), service.audio.path),
+    }
 
 
 def prepare_seats(engine: Engine, store: AcdStore) -> None:

@@ -9,10 +9,11 @@ from backoffice.api.routes import (
     dead_letters,
     org_units,
     public,
+    seats,
     users,
     work_orders,
 )
 
 api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-for module in (auth, users, org_units, work_orders, public, audit_log, dead_letters):
+for module in (auth, users, org_units, work_orders, public, audit_log, dead_letters, seats):
     api_router.include_router(module.router)

@@ -181,3 +181,34 @@ def _bye_ok() -> str:
         "SIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\n"
         "Content-Length: 0\n\n"
     )
+
+
+def pressing_scenario(presses: list[tuple[int, str]], pcap_dir: str, ring_ms: int = 300) -> str:
+    """A softphone that answers, then presses keys (RFC 4733) at the given milliseconds after
+    answering, and talks until the hotline hangs up. `pcap_dir` holds `press_<n>.pcap` for the
+    n-th key pressed (hotline.sip.dtmf.pcap_bytes)."""
+    parts = [
+        _ANSWER_HEAD,
+        "<send><![CDATA[\n" + _response("180 Ringing") + "]]></send>",
+        f'<pause milliseconds="{ring_ms}"/>',
+        '<send retrans="500"><![CDATA[\n' + _response("200 OK", _SDP) + "]]></send>",
+        '<recv request="ACK" crlf="true"/>',
+    ]
+    elapsed, index = 0, 0
+    for at_ms, keys in presses:
+        if set(keys) - FEATURE_CODE:
+            raise ValueError(f"not DTMF keys: {keys!r}")
+        parts.append(f'<pause milliseconds="{max(at_ms - elapsed, 1)}"/>')
+        elapsed = at_ms
+        for _ in keys:
+            parts.append(f'<nop><action><exec play_pcap_audio="{pcap_dir}/press_{index}.pcap"/>'
+                         "</action></nop>")  # fmt: skip
+            parts.append('<pause milliseconds="250"/>')
+            elapsed += 250
+            index += 1
+    parts += [
+        '<recv request="BYE"/>',
+        "<send><![CDATA[\n" + _response("200 OK") + "]]></send>",
+        "</scenario>",
+    ]
+    return "\n".join(parts)

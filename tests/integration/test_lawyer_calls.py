@@ -62,10 +62,15 @@ def lawyer_seats(asterisk: Pbx, ivr_service: IvrService) -> Iterator[AmiListener
     thread.join(5)
 
 
+# One contact port per seat for the whole module: the next test's phone answers where
+# Asterisk still has the previous registration, however late that one is refreshed.
+_CONTACT_PORTS: dict[str, int] = {}
+
+
 class Phone:
     def __init__(self, asterisk: Pbx, seat: str, scenario: str, keys: str = "") -> None:
         self.work = Path(tempfile.mkdtemp(prefix=f"seat{seat}-"))
-        port = free_port()
+        port = _CONTACT_PORTS.setdefault(seat, free_port())
         for index, key in enumerate(keys):
             (self.work / f"press_{index}.pcap").write_bytes(pcap_bytes(key, index))
         (self.work / "answer.xml").write_text(scenario.replace("{pcaps}", str(self.work)))

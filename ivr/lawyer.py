@@ -125,7 +125,6 @@ class LawyerService:
         self.ring_timeout_s = ring_timeout_s
         self.caller_id = caller_id
         self.run_later = run_later
-        self._defer_s = 0.0
 
     # --- reading --------------------------------------------------------------------------
 
@@ -154,21 +153,22 @@ class LawyerService:
         From a key the operator pressed, the operator's channel is running the key's AGI
         inside its bridge (or conference): `defer_s` moves the legs only after that AGI has
         returned, since a leg moved from inside its own feature hook is hung up instead."""
-        self._defer_s = defer_s
         operator = self.operator_of(call_id)
         link = self.link(call_id)
         stage = Stage(link["stage"]) if link else None
         plan = step(call_id, mode, stage)
         if stage is None:
-            return self._start(call_id, mode, operator, plan)
+            return self._start(call_id, mode, operator, plan, defer_s)
         self._save(call_id, stage=plan.stage.value, mode=mode.value)
-        self._move_legs(call_id, plan, link)
+        self._move_legs(call_id, plan, link, defer_s)
         lawyer = link["lawyer"]
         self.report(call_id, _transfer_data(mode, operator, lawyer))
         event(log, "lawyer.step", call=call_id, mode=mode.value, lawyer=lawyer)
         return LawyerOutcome(call_id, mode, operator, lawyer, plan.stage)
 
-    def _start(self, call_id: str, mode: LawyerMode, operator: str, plan: Step) -> LawyerOutcome:
+    def _start(
+        self, call_id: str, mode: LawyerMode, operator: str, plan: Step, defer_s: float
+    ) -> LawyerOutcome:
         with self.ami(5.0) as client:
             peer = _getvar(client, call_id, "BRIDGEPEER")
         if not peer.startswith(f"PJSIP/{operator}-"):
@@ -183,7 +183,7 @@ class LawyerService:
         # Reported before the legs move: the caller's journal closes the call as it leaves
         # the queue, and its `ended` event should carry this step too.
         self.report(call_id, _transfer_data(mode, operator, lawyer))
-        self._move_legs(call_id, plan, self.link(call_id))
+        self._move_legs(call_id, plan, self.link(call_id), defer_s)
         self.run_later(lambda: self._keep_operator(operator))
         if plan.dial_lawyer_into is not None:
             room = plan.dial_lawyer_into
@@ -194,14 +194,18 @@ class LawyerService:
     def _save(self, call_id: str, **fields: str) -> None:
         key = self.link_key(call_id)
         pipe = self.store.client.pipeline()
-        pipe.hset(key, mapping=fields)
+        pipe.hset(key, mapping=dict[Any, Any](fields))
         pipe.expire(key, LINK_TTL_S)
         pipe.execute()
 
     def _callback(self, call_id: str) -> int | None:
         live = LiveCalls(self.store.client).get(call_id)
-        request = CallbackRequest(uniqueid=call_id, caller=live.caller if live else "",
-                                  queue=LAWYER_QUEUE, language=live.language if live else "")  # fmt: skip
+        request = CallbackRequest(
+            uniqueid=call_id,
+            caller=live.caller if live else "",
+            queue=LAWYER_QUEUE,
+            language=live.language if live else "",
+        )
         with Session(self.engine, expire_on_commit=False) as session:
             session.add(request)
             session.commit()
@@ -221,11 +225,10 @@ class LawyerService:
             leg, ""
         )
 
-    def _move_legs(self, call_id: str, plan: Step, link: Mapping[str, str]) -> None:
-        if self._defer_s <= 0:
+    def _move_legs(self, call_id: str, plan: Step, link: Mapping[str, str], delay: float) -> None:
+        if delay <= 0:
             self._carry_out(call_id, plan, link)
             return
-        delay = self._defer_s
 
         def later() -> None:
             time.sleep(delay)
@@ -249,7 +252,9 @@ class LawyerService:
             for leg in plan.hang_up:
                 ami.send(client, "Hangup", Channel=self._channel(call_id, leg, link), Cause="16")
 
-    def _redirect(self, client: AMIClient, call_id: str, plan: Step, link: Mapping[str, str]) -> None:
+    def _redirect(
+        self, client: AMIClient, call_id: str, plan: Step, link: Mapping[str, str]
+    ) -> None:
         # Both legs of a bridge in one Redirect: moved one by one, the second would be hung
         # up as its bridge ends.
         targets = [(self._channel(call_id, leg, link), leg.value) for leg, _ in plan.moves]

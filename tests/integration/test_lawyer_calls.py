@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -185,19 +184,22 @@ def test_operator_consults_then_makes_a_three_way_conference(
     desk = SeatDesk(ivr_service.acd)
     desk.ready(OPERATOR)
     desk.ready(LAWYER)
-    thread, results = call_in(dialer, hold_ms=30_000)
+    thread, _ = call_in(dialer, hold_ms=30_000)
     call_id = caller_uniqueid(ivr_service)
     # Consult: the caller alone in the call's room (hold music), operator + lawyer apart.
     lawyer_leg = consult_call_id(call_id)
     assert eventually(lambda: len(conference_members(asterisk, f"{call_id}c")) == 2, 15), (
-        asterisk.rx("confbridge list").stdout, asterisk.rx("core show channels verbose").stdout)
+        asterisk.rx("confbridge list").stdout,
+        asterisk.rx("core show channels verbose").stdout,
+    )
     assert len(conference_members(asterisk, call_id)) == 1
     lawyer = ivr_service.acd.get_agent(LAWYER)
     assert lawyer is not None and lawyer.state is AgentState.ON_CALL
     assert lawyer.current_call == lawyer_leg
     # The operator presses *1: all three in the call's room.
     assert eventually(lambda: len(conference_members(asterisk, call_id)) == 3, 15), channels(
-        asterisk)
+        asterisk
+    )
     members = conference_members(asterisk, call_id)
     assert any(m.startswith(f"PJSIP/{OPERATOR}-") for m in members), members
     assert any(m.startswith(f"PJSIP/{LAWYER}-") for m in members), members
@@ -219,9 +221,10 @@ def test_operator_hands_the_caller_over_to_the_lawyer(
     desk = SeatDesk(ivr_service.acd)
     desk.ready(OPERATOR)
     desk.ready(LAWYER)
-    thread, results = call_in(dialer, hold_ms=25_000)
+    thread, _ = call_in(dialer, hold_ms=25_000)
     call_id = caller_uniqueid(ivr_service)
     assert eventually(lambda: len(conference_members(asterisk, f"{call_id}c")) == 2, 15)
+
     # *2: the operator's leg is hung up; caller and lawyer stay, together.
     def handed_over() -> bool:
         members = conference_members(asterisk, call_id)
@@ -230,7 +233,8 @@ def test_operator_hands_the_caller_over_to_the_lawyer(
     assert eventually(handed_over, 15), channels(asterisk)
     assert not any(c.startswith(f"PJSIP/{OPERATOR}-") for c in channels(asterisk))
     assert call_id in asterisk.rx("core show channels concise").stdout or any(
-        c.startswith("PJSIP/trunk") for c in channels(asterisk))
+        c.startswith("PJSIP/trunk") for c in channels(asterisk)
+    )
     assert [t["mode"] for t in transfers(ivr_service, call_id)] == ["consult", "transfer"]
     # The operator is free again after wrap-up while the lawyer still talks.
     assert eventually(lambda: ivr_service.acd.get_agent(OPERATOR).state  # type: ignore[union-attr]

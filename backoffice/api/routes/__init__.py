@@ -6,6 +6,7 @@ from backoffice.api.errors import ERROR_RESPONSES
 from backoffice.api.routes import (
     audit_log,
     auth,
+    calls,
     dead_letters,
     org_units,
     public,
@@ -15,5 +16,6 @@ from backoffice.api.routes import (
 )
 
 api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-for module in (auth, users, org_units, work_orders, public, audit_log, dead_letters, seats):
+for module in (auth, users, org_units, work_orders, public, audit_log, dead_letters, seats,
+               calls):
     api_router.include_router(module.router)

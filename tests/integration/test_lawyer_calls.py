@@ -7,16 +7,25 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from acd.consult import consult_call_id
 from acd.desk import SeatDesk
 from acd.model import AgentState, Role
+from backoffice import seed
+from backoffice.app import create_app
+from backoffice.db import upgrade
+from backoffice.live.board import binding_key
+from backoffice.models import User
+from backoffice.services import auth
 from hotline.callevents.stream import read_all
+from hotline.db import make_engine
 from hotline.pbx import ami
 from hotline.pbx.ami_listener import AmiListener
 from hotline.pbx.runner import Pbx
@@ -270,3 +279,66 @@ def test_no_lawyer_free_files_a_lawyer_callback_linked_to_the_call(
     assert ivr_service.acd.get_call(consult_call_id(call_id)) is None
     thread.join(60)
     assert results and results[0].record is not None
+
+
+@dataclass
+class BackofficeApi:
+    client: TestClient
+    headers: dict[str, dict[str, str]]  # username -> bearer token header
+    ids: dict[str, int]  # username -> user id
+
+
+@pytest.fixture(scope="module")
+def backoffice_api(
+    asterisk: Pbx, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BackofficeApi]:
+    """The back office on the test hotline's Redis and AMI, with the demo users."""
+    base = tmp_path_factory.mktemp("backoffice-lawyer")
+    settings = asterisk.settings.model_copy(
+        update={"database_url": f"sqlite:///{base / 'backoffice.db'}"}
+    )
+    engine = make_engine(settings)
+    upgrade(engine)
+    with Session(engine) as session:
+        seed.demo(session)
+        users = list(session.exec(select(User)).all())
+        headers = {u.username: {"Authorization": f"Bearer {auth.issue_token(session, u)[0]}"}
+                   for u in users}  # fmt: skip
+        ids = {u.username: u.id or 0 for u in users}
+    with TestClient(create_app(settings, engine=engine, secret_key=b"x" * 32)) as client:
+        yield BackofficeApi(client, headers, ids)
+    engine.dispose()
+
+
+def test_the_api_brings_in_a_lawyer_then_makes_it_a_conference(
+    asterisk: Pbx, dialer: Dialer, ivr_service: IvrService, lawyer_seats: AmiListener,
+    phones: Callable[..., Phone],
+    backoffice_api: BackofficeApi,
+) -> None:  # fmt: skip
+    client, headers = backoffice_api.client, backoffice_api.headers
+    phones(OPERATOR, answering_scenario(ring_ms=300))
+    phones(LAWYER, answering_scenario(ring_ms=500))
+    desk = SeatDesk(ivr_service.acd)
+    desk.ready(OPERATOR)
+    desk.ready(LAWYER)
+    operator_user = backoffice_api.ids["operator"]
+    ivr_service.acd.client.set(binding_key(operator_user), OPERATOR)  # their desk's phone
+    thread, _ = call_in(dialer, hold_ms=20_000)
+    call_id = caller_uniqueid(ivr_service)
+    url = f"/api/v1/calls/{call_id}/lawyer"
+    # The lawyer may not; the operator on the call may.
+    assert client.post(url, headers=headers["lawyer"], json={"mode": "consult"}).status_code == 403
+    reply = client.post(url, headers=headers["operator"], json={"mode": "consult"})
+    assert reply.status_code == 200, reply.text
+    assert reply.json() | {"call_id": call_id} == {
+        "call_id": call_id, "mode": "consult", "operator": OPERATOR, "lawyer": LAWYER,
+        "stage": "consult", "callback_id": None}  # fmt: skip
+    assert eventually(lambda: len(conference_members(asterisk, f"{call_id}c")) == 2, 15)
+    again = client.post(url, headers=headers["supervisor"], json={"mode": "consult"})
+    assert again.status_code == 409 and "already consulting" in again.json()["detail"]
+    reply = client.post(url, headers=headers["supervisor"], json={"mode": "conference"})
+    assert reply.status_code == 200 and reply.json()["stage"] == "conference", reply.text
+    assert eventually(lambda: len(conference_members(asterisk, call_id)) == 3, 15)
+    assert [t["mode"] for t in transfers(ivr_service, call_id)] == ["consult", "conference"]
+    thread.join(60)
+    ivr_service.acd.client.delete(binding_key(operator_user))

@@ -45,6 +45,7 @@ from ivr.flow import Flow, FlowRun, Handoff, Outcome, Prompt, load_flow
 from ivr.flowstore import ActiveFlowCache
 from ivr.handoffs import callback_booker, message_recorder, to_operator
 from ivr.journal import CallJournal
+from ivr.lawyer import LawyerService
 from ivr.order_status import order_status_reader
 from ivr.prompts import PromptMissing, PromptText, render_prompts, resolve
 from ivr.session import CallSession, DialplanTransfer, HandoffHandler, SessionEnd
@@ -87,6 +88,8 @@ class IvrService:
     journal: CallJournal
     # The centre's closures and extra working days (admin holidays page), for hours nodes.
     workdays: Callable[[], Overrides] = field(default=lambda: NO_OVERRIDES)
+    # Operator -> lawyer (ivr/lawyer.py), with the wrap-up its legs go to when they leave.
+    lawyers: tuple[LawyerService, WrapUp] | None = None
 
     def handle(self, call: AgiCall) -> None:
         loaded = self.flows.get(self.flow_id)
@@ -247,7 +250,30 @@ def build_ivr(settings: Settings, engine: Engine, store: AcdStore | None = None)
         clock=service_clock(settings),
         journal=journal,
         workdays=OverridesCache(engine).get,
+        lawyers=build_lawyers(settings, store, engine, journal),
     )
+
+
+def build_lawyers(
+    settings: Settings, store: AcdStore, engine: Engine, journal: CallJournal
+) -> tuple[LawyerService, WrapUp]:
+    import functools
+
+    from hotline import bootstrap
+    from hotline.pbx import ami
+
+    secret = bootstrap.credentials(settings).ami_secret
+    session = functools.partial(ami.ami_session, settings.ami_host, settings.ami_port,
+                                settings.ami_user, secret)  # fmt: skip
+    service = LawyerService(
+        store,
+        lambda timeout: session(timeout=timeout),
+        engine,
+        journal.transferred,
+        ring_timeout_s=settings.acd_ring_timeout_seconds,
+        caller_id=settings.hotline_number,
+    )
+    return service, WrapUp(store, seconds=lambda _queue: settings.acd_wrap_up_seconds)
 
 
 def build_speech(settings: Settings, engine: Engine | None = None) -> dict[str, HandoffHandler]:
@@ -276,7 +302,15 @@ def build_speech(settings: Settings, engine: Engine | None = None) -> dict[str, 
 
 
 def routes(service: IvrService) -> dict[str, Handler]:
-    return {"ivr": service.handle, ANSWERED_ROUTE: seat_answered(service.acd, service.journal)}
+    from acd.desk import SeatDesk
+    from ivr import lawyer_agi, seat_control
+
+    return {
+        "ivr": service.handle,
+        ANSWERED_ROUTE: seat_answered(service.acd, service.journal),
+        seat_control.ROUTE: seat_control.seat_control(SeatDesk(service.acd), service.audio.path),
+        **(lawyer_agi.routes(*service.lawyers, service.audio.path) if service.lawyers else {}),
+    }
 
 
 def prepare_seats(engine: Engine, store: AcdStore) -> None:

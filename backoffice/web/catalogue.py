@@ -754,4 +754,18 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "apply.done_plain": ("感谢您的来信。", "Thank you for writing."),
     "apply.again": ("再提交一份申请", "Send another application"),
+    # --- operator -> lawyer (desk button; docs/acd.md) -------------------------------
+    "lawyer.title": ("转接律师", "Bring in a lawyer"),
+    "lawyer.consult": ("咨询律师（来电人保持）", "Consult (caller on hold)"),
+    "lawyer.conference": ("三方通话", "Three-way conference"),
+    "lawyer.transfer": ("转给律师", "Hand over to the lawyer"),
+    "lawyer.joined": ("律师 {seat}：{stage}", "Lawyer {seat}: {stage}"),
+    "lawyer.none_free": (
+        "现在没有空闲的律师，已登记律师回电（第 {id} 号）",
+        "No lawyer is free; lawyer callback request {id} was made",
+    ),
+    "lawyer.stage.consult": ("咨询中", "consulting"),
+    "lawyer.stage.conference": ("三方通话中", "in conference"),
+    "lawyer.stage.transferred": ("已转给律师", "handed over"),
+    # --- end operator -> lawyer ---------------------------------------------------------
 }

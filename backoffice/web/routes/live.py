@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import AsyncIterator
+from html import escape
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -17,7 +18,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 from sse_starlette.sse import EventSourceResponse
 
-from acd.desk import SeatRefused
+from acd.consult import LawyerMode
+from acd.desk import PAUSE_REASONS, SeatRefused
 from acd.store import AcdStore
 from backoffice.access import Viewer
 from backoffice.api.deps import BackofficeDep, SessionDep
@@ -44,7 +46,6 @@ from ivr.handoffs import CallbackRequest
 router = APIRouter()
 DESK_ROLES = frozenset({Role.OPERATOR, Role.LAWYER, Role.SUPERVISOR, Role.ADMIN})
 BOARD_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
-PAUSE_REASONS = ("break", "meal", "meeting", "training", "paperwork")
 MAX_FIELD = 32
 CATEGORIES = tuple(c.value for c in Category)
 
@@ -293,6 +294,34 @@ def desk_order(
         raise Invalid(f"the order is not complete: {exc.errors()[0]['msg']}") from None
     t = translator(language_of(request))
     return HTMLResponse(f'<p class="order-saved">{t("desk.order_saved", number=order.number)}</p>')
+
+
+# --- bringing in a lawyer ---------------------------------------------------------------
+
+
+@router.post("/desk/lawyer", dependencies=[Csrf])
+def desk_lawyer(
+    request: Request, backoffice: BackofficeDep, viewer: PageViewer,
+    call_id: Annotated[str, Form(max_length=64)],
+    mode: Annotated[str, Form(max_length=MAX_FIELD)] = "consult",
+) -> Response:  # fmt: skip
+    """The same service as the operator's *5 and POST /api/v1/calls/{id}/lawyer."""
+    from backoffice.services import lawyers
+
+    _require(viewer, DESK_ROLES, "agent desktop")
+    try:
+        chosen = LawyerMode(mode)
+    except ValueError:
+        raise Invalid(f"mode must be consult, conference or transfer, not {mode!r}") from None
+    service = lawyers.service_of(backoffice, request.app.state)
+    outcome = lawyers.bring_in(service, viewer, call_id, chosen)
+    t = translator(language_of(request))
+    if outcome.lawyer is None:
+        text = t("lawyer.none_free", id=outcome.callback_id)
+    else:
+        stage = t(f"lawyer.stage.{outcome.stage}") if outcome.stage else ""
+        text = t("lawyer.joined", seat=outcome.lawyer, stage=stage)
+    return HTMLResponse(f'<p class="lawyer-result">{escape(text)}</p>')
 
 
 # --- the agent's callbacks ---------------------------------------------------------------

@@ -181,7 +181,7 @@ def _check_bench_queue(queue: BenchQueue, hotline_number: str) -> None:
     if not queue.members or not all(m.isascii() and m.isdigit() for m in queue.members):
         raise UnsafeConfigValue(f"bench queue members must be seat numbers: {queue.members!r}")
     if queue.strategy not in _BENCH_STRATEGIES:
-        raise UnsafeConfigValue(f"bench queue strategy is not one of app_queue's: {queue.strategy!r}")
+        raise UnsafeConfigValue(f"bench queue strategy is not app_queue's: {queue.strategy!r}")
     for what, value, low in (("timeout_s", queue.timeout_s, 1), ("retry_s", queue.retry_s, 1),
                              ("wrapup_s", queue.wrapup_s, 0)):  # fmt: skip
         if not isinstance(value, int) or not low <= value <= 600:

@@ -352,7 +352,9 @@ def _softphone(
     target = f"{settings.sip_bind}:{settings.sip_port}"
     port = free_port()
     (work / "answer.xml").write_text(answering_scenario(ring_ms=100))
-    phone = SeatPhone(seat, pbx.creds.seat_passwords[seat], port, registered_ms=6 * 3600_000)
+    # Registered once for the whole run (the scenario does not refresh): long enough expiry.
+    phone = SeatPhone(seat, pbx.creds.seat_passwords[seat], port, expires_s=7200,
+                      registered_ms=2 * 3600_000)  # fmt: skip
     (work / "register.xml").write_text(registration_scenario(phone))
     # -aa answers Asterisk's qualify OPTIONS; -trace_msg timestamps every message received.
     answering = _sipp([target, "-sf", "answer.xml", "-p", str(port), "-mp", str(free_port()),
@@ -405,11 +407,16 @@ def run_rep(st: Stack, rep: Rep) -> None:
     desk = SeatDesk(st.store)
     hotline = rep.side == "hotline"
     st.events.renew()
-    if hotline:
-        _wait(lambda: _state(st) is AgentState.AVAILABLE, 15, "the seat to be available")
-        desk.pause(st.seat, "bench")
-    else:
-        _queue_pause(st, True)
+    try:
+        if hotline:
+            _wait(lambda: _state(st) is AgentState.AVAILABLE, 15, "the seat to be available")
+            desk.pause(st.seat, "bench")
+        else:
+            _queue_pause(st, True)
+    except RuntimeError as exc:
+        rep.error = str(exc)
+        _clean_up(st)
+        return
     mark = st.events.mark()
     before = {c.call_id for c in st.store.waiting_calls()}
     tag = f"r{rep.index}{rep.side[0]}"

@@ -75,6 +75,23 @@ class NativeMenu:
         ]
 
 
+@dataclass(frozen=True)
+class BenchQueue:
+    """An app_queue queue reached by its own number, for benchmarks/acd_invite.py only.
+
+    It measures how fast Asterisk's own queue rings a member that becomes available, against
+    the ACD. The settings are app_queue's fastest (see queues.conf.j2); members are the seats.
+    """
+
+    number: str
+    members: tuple[str, ...]
+    strategy: str = "leastrecent"
+    timeout_s: int = 20  # ring timeout, the same as the ACD's
+    retry_s: int = 1  # app_queue's smallest: the wait between two tries to ring a member
+    wrapup_s: int = 0
+
+
+_BENCH_STRATEGIES = frozenset({"leastrecent", "linear", "ringall", "rrmemory", "fewestcalls"})
 _NATIVE_MENU_PROMPTS = ("main_menu", "invalid_key", "no_key")
 _NATIVE_KEY = re.compile(r"^[0-9*#]$")
 _NATIVE_NAME = re.compile(r"^[a-z][a-z_]{0,31}$")
@@ -100,6 +117,7 @@ class PbxContext:
     directories: Mapping[str, str] = field(default_factory=dict)
     # Benchmarks only: the menu as plain dialplan, reached by its own number.
     native_menu: NativeMenu | None = None
+    bench_queue: BenchQueue | None = None  # benchmarks only: app_queue beside the ACD
     carrier: str = ""  # host:port for outgoing calls; "" renders no callback context
 
 
@@ -150,6 +168,24 @@ def _check_safe(ctx: PbxContext) -> None:
         raise UnsafeConfigValue(f"fallback must be 'queue' or 'message', not {ctx.fallback!r}")
     if ctx.native_menu is not None:
         _check_native_menu(ctx.native_menu, ctx.hotline_number)
+    if ctx.bench_queue is not None:
+        _check_bench_queue(ctx.bench_queue, ctx.hotline_number)
+
+
+def _check_bench_queue(queue: BenchQueue, hotline_number: str) -> None:
+    number = queue.number
+    if not number.isascii() or not number.isdigit() or number == hotline_number:
+        raise UnsafeConfigValue(
+            f"bench queue number must be digits other than the hotline number: {number!r}"
+        )
+    if not queue.members or not all(m.isascii() and m.isdigit() for m in queue.members):
+        raise UnsafeConfigValue(f"bench queue members must be seat numbers: {queue.members!r}")
+    if queue.strategy not in _BENCH_STRATEGIES:
+        raise UnsafeConfigValue(f"bench queue strategy is not app_queue's: {queue.strategy!r}")
+    for what, value, low in (("timeout_s", queue.timeout_s, 1), ("retry_s", queue.retry_s, 1),
+                             ("wrapup_s", queue.wrapup_s, 0)):  # fmt: skip
+        if not isinstance(value, int) or not low <= value <= 600:
+            raise UnsafeConfigValue(f"bench queue {what} must be {low}-600: {value!r}")
 
 
 def _check_native_menu(menu: NativeMenu, hotline_number: str) -> None:

@@ -16,11 +16,12 @@ from typing import Any, Protocol
 from asterisk.ami import AMIClient, SimpleAction
 
 from hotline.logs import event
-from hotline.pbx.ami import SHOW_CHANNELS, SHOW_CONTACTS, AmiError
+from hotline.pbx.ami import PING, SHOW_CHANNELS, SHOW_CONTACTS, AmiError
 
 log = logging.getLogger("hotline.ami")
 
 SYNC_TIMEOUT_S = 5.0
+KEEPALIVE_S = 2.0  # well inside the AMI client's 5 s read timeout (hotline.pbx.ami.login)
 NO_CONTACTS = "No Contacts found"
 _UP = frozenset({"Created", "Reachable", "NonQualified", "Updated"})
 _DOWN = frozenset({"Removed", "Unreachable", "Unknown"})
@@ -67,6 +68,7 @@ class AmiListener:
         self._list_done = threading.Event()
         self._channels: set[str] = set()
         self._channels_done = threading.Event()
+        self.connections = 0  # logged-in sessions so far: 1 while nothing ever dropped
 
     def run(self, stop: threading.Event) -> None:
         """Follow Asterisk until `stop` is set, reconnecting whenever the connection drops."""
@@ -80,6 +82,7 @@ class AmiListener:
 
     def _follow(self, stop: threading.Event) -> None:
         client = self.connect()
+        self.connections += 1
         try:
             # asterisk-ami's reader thread ends on any error (a pack it can't parse, an
             # exception in a handler) without marking the client finished: mark it, so this
@@ -87,11 +90,25 @@ class AmiListener:
             client.add_listener(on_disconnect=self._on_dropped)
             client.add_event_listener(self._on_event_safely)
             self._resync(client)
-            while not stop.is_set() and not client.finished.is_set():
-                client.finished.wait(0.5)
+            ping_at = time.monotonic() + KEEPALIVE_S
+            while not stop.is_set() and not client.finished.wait(0.5):
+                if time.monotonic() >= ping_at:
+                    self._keep_alive(client)
+                    ping_at = time.monotonic() + KEEPALIVE_S
             event(log, "ami.disconnected", level=logging.WARNING)
         finally:
             client.disconnect()
+
+    @staticmethod
+    def _keep_alive(client: AMIClient) -> None:
+        # asterisk-ami reads with the client's socket timeout: a quiet AMI (no calls, no
+        # registrations) would end its reader thread and force a reconnect and a re-sync every
+        # few seconds. A Ping answered within the timeout keeps bytes coming; an Asterisk that
+        # is gone does not answer, the read times out and the loop reconnects as it should.
+        try:
+            client.send_action(SimpleAction(PING, ActionID=f"hotline-ping-{time.monotonic_ns()}"))
+        except OSError:
+            client.finished.set()
 
     def _resync(self, client: AMIClient) -> None:
         self._listed.clear()

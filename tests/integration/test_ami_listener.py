@@ -117,3 +117,14 @@ def test_calls_whose_channels_died_with_asterisk_leave_the_acd(
     for seat in ("1001", "1002"):
         agent = store.get_agent(seat)
         assert agent is not None and agent.state is AgentState.AVAILABLE and not agent.current_call
+
+
+def test_a_quiet_ami_keeps_its_one_connection(
+    asterisk: Pbx, store: AcdStore, listener: AmiListener
+) -> None:
+    # Nothing happens on AMI for longer than the client's 5 s read timeout: the listener
+    # must neither reconnect nor re-sync (a re-sync briefly marked registered seats away).
+    before = listener.connections
+    threading.Event().wait(8)
+    assert listener.connections == before
+    assert listener.synced.is_set()

@@ -37,7 +37,11 @@ def _not_modelled(change: object) -> bool:
         return False
     if change[0] == "remove_table":
         return True
-    return change[0] == "remove_index" and str(change[1].name).endswith("_trgm")
+    if change[0] != "remove_index":
+        return False
+    # An index on another app's table (the IVR's flow_version, which the flow editor creates
+    # in the same database) is that app's business, like the table itself.
+    return str(change[1].name).endswith("_trgm") or change[1].table.name not in metadata.tables
 
 
 def test_the_demo_network_and_users(backend: Backend) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -35,14 +36,27 @@ FLOW = "main"
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'flows.db'}"
-    else:
-        url = request.getfixturevalue("pg_database")
+        eng = make_engine(Settings(var_dir=tmp_path, database_url=url))
+        FlowVersion.__table__.create(eng)  # type: ignore[attr-defined]
+        yield eng
+        eng.dispose()
+        return
+    # A schema of its own in the run's shared database: the back office's flow editor tests
+    # keep a flow_version table of their own in its default schema.
+    base = str(request.getfixturevalue("pg_database"))
+    schema = f"flowstore_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(Settings(var_dir=tmp_path, database_url=base))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
     eng = make_engine(Settings(var_dir=tmp_path, database_url=url))
-    table = FlowVersion.__table__  # type: ignore[attr-defined]
-    table.create(eng)
+    FlowVersion.__table__.create(eng)  # type: ignore[attr-defined]
     yield eng
-    table.drop(eng)
     eng.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
 
 def test_first_publish_is_version_one_and_active(engine: Engine) -> None:

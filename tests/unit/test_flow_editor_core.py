@@ -106,12 +106,23 @@ def test_svg_has_one_coloured_box_per_node_and_labelled_edges() -> None:
     assert ("legal_hours", "lawyers_closed", "closed") in edges
     assert ("legal_queue", "staff_busy", "timeout") in edges
     assert ("welcome", "choose_language", "") in edges
-    expected = sum(len(node.exits()) for node in FLOW.nodes.values()) + sum(
+    # Each node's own exits, the implicit key-0 edge of menus, and each queue node's overflow
+    # from the flow's `queues:` section (unless the node names its own overflow outcome).
+    overflows = sum(
+        1
+        for n in FLOW.nodes.values()
+        if n.type == "queue"
+        and FLOW.queue_settings(n.params.get("queue", "operator")).overflow  # type: ignore[attr-defined]
+        and "overflow" not in n.on  # type: ignore[attr-defined]
+    )
+    assert overflows == 4  # the shipped flow's four queues overflow to staff_busy
+    expected = sum(len(node.exits()) for node in FLOW.nodes.values()) + overflows + sum(
         1
         for n in FLOW.nodes.values()
         if n.type == "menu" and "0" not in n.choices  # type: ignore[attr-defined]
     )
     assert len(edges) <= expected and len(edges) > 50
+    assert any(src == "legal_queue" and dst == "staff_busy" for src, dst, _ in edges)
 
 
 def test_svg_marks_problem_nodes_missing_targets_and_the_walk() -> None:

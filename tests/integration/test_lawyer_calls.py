@@ -281,6 +281,42 @@ def test_no_lawyer_free_files_a_lawyer_callback_linked_to_the_call(
     assert results and results[0].record is not None
 
 
+def test_a_lawyer_who_never_answers_gets_a_callback_and_the_operator_gets_the_caller_back(
+    asterisk: Pbx, dialer: Dialer, ivr_service: IvrService, lawyer_seats: AmiListener,
+    phones: Callable[..., Phone],
+) -> None:  # fmt: skip
+    scenario, keys = operator_pressing((2500, "*5"))
+    phones(OPERATOR, scenario, keys)
+    phones(LAWYER, answering_scenario(answer=False))  # rings until the ring timeout
+    desk = SeatDesk(ivr_service.acd)
+    desk.ready(OPERATOR)
+    desk.ready(LAWYER)
+    thread, _ = call_in(dialer, hold_ms=30_000)
+    call_id = caller_uniqueid(ivr_service)
+    assert eventually(lambda: len(conference_members(asterisk, f"{call_id}c")) == 1, 15)
+
+    def callbacks() -> list[CallbackRequest]:
+        with Session(ivr_service.engine) as session:
+            query = select(CallbackRequest).where(CallbackRequest.uniqueid == call_id)
+            return list(session.exec(query).all())
+
+    # After the ring timeout (8 s in the tests): a lawyer callback, and the operator back in
+    # the call's room with the caller.
+    assert eventually(lambda: len(callbacks()) == 1, 25)
+    assert callbacks()[0].queue == "lawyer"
+
+    def together() -> bool:
+        members = conference_members(asterisk, call_id)
+        return len(members) == 2 and any(m.startswith(f"PJSIP/{OPERATOR}-") for m in members)
+
+    assert eventually(together, 15), channels(asterisk)
+    assert not any(c.startswith(f"PJSIP/{LAWYER}-") for c in channels(asterisk))
+    assert ivr_service.acd.get_call(consult_call_id(call_id)) is None
+    assert _free(ivr_service, LAWYER)
+    assert [t["mode"] for t in transfers(ivr_service, call_id)] == ["consult"]
+    thread.join(60)
+
+
 @dataclass
 class BackofficeApi:
     client: TestClient

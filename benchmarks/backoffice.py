@@ -44,6 +44,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import uvloop
+
 # Runs as a plain script from a checkout: make the project importable without installing.
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -987,6 +989,10 @@ def start_server(url: str, workers: int, backend: str) -> Server:
         str(port),
         "--workers",
         str(workers),
+        "--http",
+        "httptools",
+        "--loop",
+        "uvloop",
         "--no-access-log",
         "--log-level",
         "warning",
@@ -1358,7 +1364,7 @@ def run_scenario(
     limit (or errors appear)."""
     results = []
     for index, rate in enumerate(rates):
-        result = asyncio.run(run_step(port, token, scenario, rate, seconds, pid))
+        result = uvloop.run(run_step(port, token, scenario, rate, seconds, pid))
         results.append(result)
         print(_row(result), flush=True)
         if not result.sustained and index > 0:
@@ -1372,7 +1378,7 @@ def warm_up(port: int, tokens: dict[str, str], fx: Fixtures, pid: int, seconds: 
     """Every scenario at a low rate: imports, connection pools, the database's caches."""
     for name, kind in SCENARIOS.items():
         scenario = kind(fx, random.Random(name))
-        asyncio.run(run_step(port, tokens[kind.user], scenario, 50, seconds, pid))
+        uvloop.run(run_step(port, tokens[kind.user], scenario, 50, seconds, pid))
 
 
 HEADER = (

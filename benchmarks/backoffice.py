@@ -1375,9 +1375,7 @@ def run_scenario(
         # step at a quarter of the base rate, 1 s after the overloaded one; not counted in
         # the highest sustained rate.
         time.sleep(1)
-        after = uvloop.run(
-            run_step(port, token, scenario, max(1, rates[0] // 4), seconds / 2, pid)
-        )
+        after = uvloop.run(run_step(port, token, scenario, max(1, rates[0] // 4), seconds / 2, pid))
         after.scenario = f"{scenario.name} (after overload)"
         print(_row(after), flush=True)
         results.append(after)

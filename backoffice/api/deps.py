@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -30,10 +30,18 @@ async def get_backoffice(request: Request) -> Backoffice:
 BackofficeDep = Annotated[Backoffice, Depends(get_backoffice)]
 
 
-def get_session(backoffice: BackofficeDep) -> Iterator[Session]:
+async def get_session(backoffice: BackofficeDep) -> AsyncIterator[Session]:
     # Objects stay readable after commit: the response is built from what was just written.
-    with Session(backoffice.engine, expire_on_commit=False) as session:
+    # `async`: creating a session does no I/O (it connects at its first query), and a `def`
+    # generator costs two thread-pool hops, one to enter and one to exit. Closing it hands
+    # the connection back to the pool (a rollback of nothing, well under a hop's cost);
+    # the in-flight limit (backoffice/overload.py) keeps requests fewer than the pool's
+    # connections plus overflow.
+    session = Session(backoffice.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from backoffice import access, search
 from backoffice.access import Viewer, viewer_of
@@ -58,12 +60,15 @@ def list_orders(
     cursor: str | None = None,
     now: datetime | None = None,
     urgent_first: bool = False,
+    only: Sequence[str] = (),
 ) -> Page:
     """Newest first, a page at a time by keyset on (created_at, id): a page never repeats or
     skips an order however many come in meanwhile, and page 1000 costs what page 1 does.
 
     ``urgent_first`` (the pages) puts urgent orders before the others, keyset on
     (urgent, created_at, id); its cursors are not interchangeable with the plain ones.
+    ``only`` names the columns the caller reads (the id and the cursor's are always loaded):
+    a list then skips the long texts (summary aside, transcripts can be pages long).
     """
     limit = max(1, min(limit, MAX_PAGE))
     viewer = viewer_of(session, actor)
@@ -72,7 +77,7 @@ def list_orders(
         clauses.append(_caller(viewer, filters.caller_phone))
     found = search.parse_query(filters.q) if filters.q is not None else None
     if found is not None:
-        return _search_page(session, viewer, found, clauses, limit, cursor)
+        return _search_page(session, viewer, found, clauses, limit, cursor, only)
     newest: list[ColumnElement[Any]] = [col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc()]
     order_by = [col(WorkOrder.urgent).desc(), *newest] if urgent_first else newest
     if cursor is not None and urgent_first:
@@ -80,7 +85,14 @@ def list_orders(
     elif cursor is not None:
         clauses.append(_after(*decode_cursor(cursor)))
     query = select(WorkOrder).where(*clauses).order_by(*order_by).limit(limit + 1)
-    return _page(list(session.exec(query).all()), limit, urgent_first)
+    return _page(list(session.exec(_only(query, only)).all()), limit, urgent_first)
+
+
+def _only(query: SelectOfScalar[WorkOrder], only: Sequence[str]) -> SelectOfScalar[WorkOrder]:
+    if not only:
+        return query
+    names = {*only, "id", "created_at", "urgent"}
+    return query.options(load_only(*(getattr(WorkOrder, name) for name in sorted(names))))
 
 
 def _page(rows: list[WorkOrder], limit: int, urgent_first: bool = False) -> Page:
@@ -110,6 +122,7 @@ def _search_page(
     clauses: list[ColumnElement[bool]],
     limit: int,
     cursor: str | None,
+    only: Sequence[str] = (),
 ) -> Page:
     """Search results, newest first by arrival (id), keyset on the id: on SQLite the text
     index hands matches over in that order, so a page never waits for every match."""
@@ -126,7 +139,7 @@ def _search_page(
     if cursor is not None:
         clauses.append(order_id < decode_cursor(cursor)[1])
     query = query.where(*clauses).order_by(order_id.desc()).limit(limit + 1)
-    return _page(list(session.exec(query).all()), limit)
+    return _page(list(session.exec(_only(query, only)).all()), limit)
 
 
 def filter_clauses(

@@ -45,6 +45,8 @@ def _masked_fields(order: WorkOrder, viewer: Viewer) -> dict[str, str]:
 # What a list shows of an order; reading just these (not the whole row through model_dump)
 # is most of what a page of 100 costs.
 _LIST_FIELDS = tuple(name for name in WorkOrderListItem.model_fields if name != "due_state")
+# The columns present_item reads (for order_lists.list_orders' ``only``).
+LIST_COLUMNS = _LIST_FIELDS
 
 
 def present_item(

@@ -114,7 +114,9 @@ def list_orders(
 ) -> WorkOrderPage:
     """Newest first. `org_unit_id` includes the units under it; pass `next_cursor` back as
     `cursor` for the next page."""
-    page = order_lists.list_orders(session, user, filters, limit=limit, cursor=cursor)
+    page = order_lists.list_orders(
+        session, user, filters, limit=limit, cursor=cursor, only=views.LIST_COLUMNS
+    )
     items = [views.present_item(order, viewer) for order in page.items]
     return WorkOrderPage(items=items, next_cursor=page.next_cursor)
 

@@ -28,8 +28,9 @@ PEAK_PERCENTILE = 0.99
 # Speech shorter than this is a click or a burst of noise.
 MIN_SPEECH_S = 0.06
 # Kept either side of speech: soft onsets and trailing consonants are quieter than vowels,
-# and the recogniser decides better with some quiet around a word.
-PAD_S = 0.3
+# and the recogniser decides better with some quiet around a word (with 0.3 s it already
+# heard espeak-ng's Korean differently than with the whole recording).
+PAD_S = 0.5
 # Regions this close are decoded as one, so a pause inside a sentence isn't a cut.
 JOIN_GAP_S = 0.6
 _FULL_SCALE = 32768.0

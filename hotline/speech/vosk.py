@@ -123,8 +123,6 @@ class Transcriber:
         if self.layout.problem is not None:
             raise ModelMissing(f"no Vosk model in {model_dir} ({self.layout.problem})")
         self._cache = cache or shared_models()
-        # Each thread's free-recognition recogniser, reused (see _Stream).
-        self._local = threading.local()
 
     @property
     def model(self) -> VoskModel:
@@ -161,25 +159,23 @@ class Transcriber:
         return _answer(words, choices, used_grammar=grammar is not None)
 
     def _speech_words(self, pcm: bytes) -> list[Word]:
-        """The words of the speech regions only, timed from the start of the recording."""
+        """The words of the speech regions only, timed from the start of the recording.
+
+        The regions share one recogniser, whose lazily composed graph warms up over the
+        recording; each recording starts a fresh one, so its transcript does not depend on
+        what the process decoded before (a warm graph numbers its states differently, and the
+        search breaks ties between equal hypotheses by that order).
+        """
         rate = self.layout.sample_rate
+        stream = _Stream(self._recognizer(None), rate)
         words: list[Word] = []
         for region in speech_regions(pcm, rate):
-            part = self._words(pcm[2 * region.start : 2 * region.end], None)
+            part = stream.words(pcm[2 * region.start : 2 * region.end])
             words += _shifted(part, region.start / rate)
         return words
 
     def _words(self, pcm: bytes, grammar: list[str] | None) -> list[Word]:
-        if grammar is not None:
-            return _decode(self._recognizer(grammar), pcm, self.layout.sample_rate)
-        stream = getattr(self._local, "stream", None)
-        if stream is None:
-            stream = self._local.stream = _Stream(self._recognizer(None), self.layout.sample_rate)
-        try:
-            return stream.words(pcm)
-        except BaseException:
-            self._local.stream = None  # half-fed: the next piece must not continue its sentence
-            raise
+        return _decode(self._recognizer(grammar), pcm, self.layout.sample_rate)
 
     def _recognizer(self, grammar: list[str] | None) -> Recognizer:
         import vosk
@@ -203,12 +199,11 @@ class Transcriber:
 
 
 class _Stream:
-    """One free-recognition recogniser for piece after piece of audio.
+    """One recogniser for piece after piece of a recording, each piece a finished utterance.
 
-    Vosk composes a lookahead model's decoding graph lazily and caches it in the recogniser;
-    a fresh recogniser per recording starts that cache cold and decodes several times slower.
-    Vosk's word times run on across everything a recogniser was fed, so each piece's times
-    are taken relative to where the piece started.
+    Vosk composes a lookahead model's decoding graph lazily and caches it in the recogniser,
+    so a recogniser per piece would start cold each time. Vosk's word times run on across
+    everything a recogniser was fed: each piece's times are made relative to its start.
     """
 
     def __init__(self, recognizer: Recognizer, rate: int) -> None:

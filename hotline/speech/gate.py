@@ -33,6 +33,10 @@ MIN_SPEECH_S = 0.06
 PAD_S = 0.5
 # Regions this close are decoded as one, so a pause inside a sentence isn't a cut.
 JOIN_GAP_S = 0.6
+# Quiet this short at the start or end of a recording is decoded with its speech: the
+# recogniser settles on a recording's opening quiet, and with part of a 3 s lead-in cut away
+# it heard the same espeak-ng sentence as different words. Only long quiet is worth skipping.
+EDGE_KEEP_S = 3.0
 _FULL_SCALE = 32768.0
 _SILENT_DBFS = -120.0
 
@@ -57,6 +61,7 @@ class GateSettings:
     min_speech_s: float = MIN_SPEECH_S
     pad_s: float = PAD_S
     join_gap_s: float = JOIN_GAP_S
+    edge_keep_s: float = EDGE_KEEP_S
 
 
 def speech_regions(pcm: bytes, rate: int, settings: GateSettings = GateSettings()) -> list[Region]:
@@ -79,7 +84,8 @@ def speech_regions(pcm: bytes, rate: int, settings: GateSettings = GateSettings(
     min_frames = max(1, round(settings.min_speech_s / settings.frame_s))
     runs = _runs(loud, frame, samples, min_frames=min_frames)
     padded = _pad(runs, round(settings.pad_s * rate), samples)
-    return _join(padded, round(settings.join_gap_s * rate))
+    joined = _join(padded, round(settings.join_gap_s * rate))
+    return _keep_edges(joined, round(settings.edge_keep_s * rate), samples)
 
 
 def frame_levels(pcm: bytes, frame: int) -> list[float]:
@@ -141,3 +147,13 @@ def _join(regions: list[Region], gap: int) -> list[Region]:
         else:
             joined.append(region)
     return joined
+
+
+def _keep_edges(regions: list[Region], keep: int, samples: int) -> list[Region]:
+    if not regions:
+        return regions
+    if regions[0].start <= keep:
+        regions[0] = Region(0, regions[0].end)
+    if samples - regions[-1].end <= keep:
+        regions[-1] = Region(regions[-1].start, samples)
+    return regions

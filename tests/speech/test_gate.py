@@ -11,6 +11,7 @@ import pytest
 from hotline.settings import Settings
 from hotline.speech.config import speech_config
 from hotline.speech.gate import (
+    EDGE_KEEP_S,
     JOIN_GAP_S,
     PAD_S,
     Region,
@@ -49,7 +50,7 @@ def spans(regions: list[Region]) -> list[tuple[float, float]]:
 
 
 def test_speech_after_long_quiet_is_found_where_it_is_with_padding() -> None:
-    regions = speech_regions(pcm(hiss(20.0), voice(2.0), hiss(3.0)), RATE)
+    regions = speech_regions(pcm(hiss(20.0), voice(2.0), hiss(5.0)), RATE)
     ((start, end),) = spans(regions)
     assert start == pytest.approx(20.0 - PAD_S, abs=0.03)
     assert end == pytest.approx(22.0 + PAD_S, abs=0.03)
@@ -62,14 +63,19 @@ def test_a_leg_that_is_quiet_throughout_has_no_regions() -> None:
 
 
 def test_turns_far_apart_are_two_regions_and_close_ones_are_joined() -> None:
-    apart = speech_regions(pcm(hiss(1.0), voice(1.0), hiss(8.0), voice(1.5), hiss(1.0)), RATE)
+    apart = speech_regions(pcm(hiss(5.0), voice(1.0), hiss(8.0), voice(1.5), hiss(5.0)), RATE)
     assert spans(apart) == [
-        pytest.approx((1.0 - PAD_S, 2.0 + PAD_S), abs=0.03),
-        pytest.approx((10.0 - PAD_S, 11.5 + PAD_S), abs=0.03),
+        pytest.approx((5.0 - PAD_S, 6.0 + PAD_S), abs=0.03),
+        pytest.approx((14.0 - PAD_S, 15.5 + PAD_S), abs=0.03),
     ]
     pause = 2 * PAD_S + JOIN_GAP_S - 0.2  # a pause within a sentence
     close = speech_regions(pcm(hiss(1.0), voice(1.0), hiss(pause), voice(1.0), hiss(1.0)), RATE)
     assert len(close) == 1
+
+
+def test_a_short_quiet_at_either_end_is_decoded_with_the_speech() -> None:
+    regions = speech_regions(pcm(hiss(EDGE_KEEP_S), voice(1.0), hiss(EDGE_KEEP_S)), RATE)
+    assert spans(regions) == [(0.0, round(2 * EDGE_KEEP_S + 1.0, 2))]
 
 
 def test_a_click_is_not_speech() -> None:

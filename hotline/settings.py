@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     vosk_models: dict[str, Path] = Field(default_factory=dict)
     speech_language: str = Field(default="zh", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
     speech_rules: Path | None = None  # None: the shipped hotline/speech/rules/default.yaml
+    # Transcribe only the speech in a recording, skipping its quiet (hotline/speech/gate.py).
+    speech_skip_silence: bool = True
     # `hotline worker`: transcription processes (None: one per core) at this nice level; a job
     # is retried with doubling delays, dead-lettered after the attempts, and taken over from a
     # dead worker once idle this long (keep it above the longest call's transcription).

@@ -67,7 +67,7 @@ def _transcribe(args: argparse.Namespace) -> int:
     config = _config()
     language = args.language or config.language
     if args.model is not None:
-        transcriber = Transcriber(args.model, language)
+        transcriber = Transcriber(args.model, language, skip_silence=config.skip_silence)
     else:
         transcriber = transcriber_for(config, language)
     transcript = transcriber.transcribe_call(args.file, args.agent)

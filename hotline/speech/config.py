@@ -29,6 +29,8 @@ class SpeechConfig:
     models: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))
     language: str = DEFAULT_LANGUAGE
     rules: Path | None = None
+    # Decode only the speech in a recording (hotline.speech.gate), not the quiet around it.
+    skip_silence: bool = True
 
 
 def models_setting_example(language: str, path: str = "/path/to/the/model") -> str:
@@ -49,6 +51,7 @@ def speech_config(settings: Settings) -> SpeechConfig:
         models=MappingProxyType({lang: _absolute(path) for lang, path in models.items()}),
         language=language,
         rules=_absolute(rules) if rules is not None else None,
+        skip_silence=settings.speech_skip_silence,
     )
 
 

@@ -62,6 +62,7 @@ class TranscriptionPool:
         *,
         workers: int | None = None,
         nice: int = DEFAULT_NICE,
+        skip_silence: bool = True,
     ) -> None:
         problem = inspect_model(model_dir).problem
         if problem is not None:
@@ -73,7 +74,7 @@ class TranscriptionPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(model_dir, language, nice),
+            initargs=(model_dir, language, nice, skip_silence),
         )
 
     def transcribe_calls(self, calls: Iterable[CallLegs]) -> Iterator[PoolResult]:
@@ -134,11 +135,11 @@ def _call_result(call: CallLegs, parts: list[_LegResult]) -> PoolResult:
 _worker: Transcriber | None = None
 
 
-def _start_worker(model_dir: Path, language: str, nice: int) -> None:
+def _start_worker(model_dir: Path, language: str, nice: int, skip_silence: bool) -> None:
     global _worker
     if nice:
         os.nice(nice)
-    _worker = Transcriber(model_dir, language)
+    _worker = Transcriber(model_dir, language, skip_silence=skip_silence)
     _ = _worker.model  # load now, so the first call doesn't pay for it
 
 

@@ -6,7 +6,7 @@ import functools
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import fmean
 from typing import Any, Protocol
@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from hotline.speech.audio import pcm_seconds, read_pcm
 from hotline.speech.config import SpeechConfig
 from hotline.speech.errors import ModelMissing, SpeechError
+from hotline.speech.gate import speech_regions
 from hotline.speech.models import ModelLayout, find_model, inspect_model
 from hotline.speech.segments import (
     AGENT,
@@ -111,9 +112,13 @@ class Transcriber:
         *,
         cache: ModelCache | None = None,
         layout: ModelLayout | None = None,
+        skip_silence: bool = True,
     ) -> None:
         self.model_dir = model_dir
         self.language = language
+        # Decode only the speech in a recording (hotline.speech.gate); word times stay those of
+        # the whole recording.
+        self.skip_silence = skip_silence
         self.layout = layout or inspect_model(model_dir)
         if self.layout.problem is not None:
             raise ModelMissing(f"no Vosk model in {model_dir} ({self.layout.problem})")
@@ -127,7 +132,8 @@ class Transcriber:
         """One recording; its segments are redacted and labelled with `speaker`."""
         rate = self.layout.sample_rate
         pcm = read_pcm(audio, rate)
-        words = redact_words(clean_words(self._words(pcm, None)))
+        found = self._speech_words(pcm) if self.skip_silence else self._words(pcm, None)
+        words = redact_words(clean_words(found))
         return Transcript(
             tuple(segments_from_words(words, speaker)), pcm_seconds(pcm, rate), self.language
         )
@@ -152,15 +158,24 @@ class Transcriber:
         words = clean_words(self._words(read_pcm(audio, self.layout.sample_rate), grammar))
         return _answer(words, choices, used_grammar=grammar is not None)
 
+    def _speech_words(self, pcm: bytes) -> list[Word]:
+        """The words of the speech regions only, timed from the start of the recording.
+
+        The regions share one recogniser, whose lazily composed graph warms up over the
+        recording; each recording starts a fresh one, so its transcript does not depend on
+        what the process decoded before (a warm graph numbers its states differently, and the
+        search breaks ties between equal hypotheses by that order).
+        """
+        rate = self.layout.sample_rate
+        stream = _Stream(self._recognizer(None), rate)
+        words: list[Word] = []
+        for region in speech_regions(pcm, rate):
+            part = stream.words(pcm[2 * region.start : 2 * region.end])
+            words += _shifted(part, region.start / rate)
+        return words
+
     def _words(self, pcm: bytes, grammar: list[str] | None) -> list[Word]:
-        recognizer = self._recognizer(grammar)
-        step = int(self.layout.sample_rate * CHUNK_SECONDS) * 2
-        results: list[dict[str, Any]] = []
-        for start in range(0, len(pcm), step):
-            if recognizer.AcceptWaveform(pcm[start : start + step]):
-                results.append(json.loads(recognizer.Result()))
-        results.append(json.loads(recognizer.FinalResult()))
-        return words_from_results(results)
+        return _decode(self._recognizer(grammar), pcm, self.layout.sample_rate)
 
     def _recognizer(self, grammar: list[str] | None) -> Recognizer:
         import vosk
@@ -183,12 +198,51 @@ class Transcriber:
         return bool(words) and all(self.model.vosk_model_find_word(w) >= 0 for w in words)
 
 
+class _Stream:
+    """One recogniser for piece after piece of a recording, each piece a finished utterance.
+
+    Vosk composes a lookahead model's decoding graph lazily and caches it in the recogniser,
+    so a recogniser per piece would start cold each time. Vosk's word times run on across
+    everything a recogniser was fed: each piece's times are made relative to its start.
+    """
+
+    def __init__(self, recognizer: Recognizer, rate: int) -> None:
+        self.recognizer = recognizer
+        self.rate = rate
+        self.fed_bytes = 0
+
+    def words(self, pcm: bytes) -> list[Word]:
+        start_s = self.fed_bytes / (2 * self.rate)
+        words = _decode(self.recognizer, pcm, self.rate)
+        self.fed_bytes += len(pcm)
+        return _shifted(words, -start_s)
+
+
+def _decode(recognizer: Recognizer, pcm: bytes, rate: int) -> list[Word]:
+    """Feed `pcm` in chunks and finish the utterance (FinalResult), so nothing carries over."""
+    step = int(rate * CHUNK_SECONDS) * 2
+    results: list[dict[str, Any]] = []
+    for start in range(0, len(pcm), step):
+        if recognizer.AcceptWaveform(pcm[start : start + step]):
+            results.append(json.loads(recognizer.Result()))
+    results.append(json.loads(recognizer.FinalResult()))
+    return words_from_results(results)
+
+
+def _shifted(words: list[Word], by_s: float) -> list[Word]:
+    if not by_s:
+        return words
+    return [replace(w, start_s=w.start_s + by_s, end_s=w.end_s + by_s) for w in words]
+
+
 def transcriber_for(
     config: SpeechConfig, language: str | None = None, *, cache: ModelCache | None = None
 ) -> Transcriber:
     """A transcriber for `language` (default: the configured one); ModelMissing says what to set."""
     lang = language or config.language
-    return Transcriber(find_model(lang, config), lang, cache=cache)
+    return Transcriber(
+        find_model(lang, config), lang, cache=cache, skip_silence=config.skip_silence
+    )
 
 
 def _answer(words: list[Word], choices: Sequence[str], *, used_grammar: bool) -> ShortAnswer:

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     speech_language: str = Field(default="zh", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
     speech_rules: Path | None = None  # None: the shipped hotline/speech/rules/default.yaml
     # Transcribe only the speech in a recording, skipping its quiet (hotline/speech/gate.py).
-    speech_skip_silence: bool = True
+    speech_skip_silence: bool = False
     # `hotline worker`: transcription processes (None: one per core) at this nice level; a job
     # is retried with doubling delays, dead-lettered after the attempts, and taken over from a
     # dead worker once idle this long (keep it above the longest call's transcription).

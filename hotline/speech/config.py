@@ -30,7 +30,7 @@ class SpeechConfig:
     language: str = DEFAULT_LANGUAGE
     rules: Path | None = None
     # Decode only the speech in a recording (hotline.speech.gate), not the quiet around it.
-    skip_silence: bool = True
+    skip_silence: bool = False
 
 
 def models_setting_example(language: str, path: str = "/path/to/the/model") -> str:

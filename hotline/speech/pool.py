@@ -62,7 +62,7 @@ class TranscriptionPool:
         *,
         workers: int | None = None,
         nice: int = DEFAULT_NICE,
-        skip_silence: bool = True,
+        skip_silence: bool = False,
     ) -> None:
         problem = inspect_model(model_dir).problem
         if problem is not None:

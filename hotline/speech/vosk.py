@@ -112,7 +112,7 @@ class Transcriber:
         *,
         cache: ModelCache | None = None,
         layout: ModelLayout | None = None,
-        skip_silence: bool = True,
+        skip_silence: bool = False,
     ) -> None:
         self.model_dir = model_dir
         self.language = language

@@ -117,7 +117,7 @@ def test_malformed_audio_is_refused() -> None:
         speech_regions(b"\x00\x00", 0)
 
 
-def test_the_gate_is_on_unless_the_setting_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert speech_config(Settings()).skip_silence is True
-    monkeypatch.setenv("HOTLINE_SPEECH_SKIP_SILENCE", "false")
+def test_the_gate_is_off_unless_the_setting_turns_it_on(monkeypatch: pytest.MonkeyPatch) -> None:
     assert speech_config(Settings()).skip_silence is False
+    monkeypatch.setenv("HOTLINE_SPEECH_SKIP_SILENCE", "true")
+    assert speech_config(Settings()).skip_silence is True

@@ -17,6 +17,11 @@ WAGES = "안녕하세요 임금 체불 때문에 전화했어요"
 NO_PAY = "사장님이 석 달째 월급을 안 줘요"
 
 
+@pytest.fixture(scope="module")
+def gated(ko_model_dir: Path, model_cache: ModelCache) -> Transcriber:
+    return Transcriber(ko_model_dir, "ko", cache=model_cache, skip_silence=True)
+
+
 def frames(path: Path) -> bytes:
     with wave.open(str(path)) as audio:
         data: bytes = audio.readframes(audio.getnframes())
@@ -34,10 +39,11 @@ def joined(path: Path, *parts: Path | float) -> Path:
     return path
 
 
-def test_speech_after_a_long_quiet_gets_its_real_start_time(ko: Transcriber, speak: Speak) -> None:
-    assert ko.skip_silence  # on by default
+def test_speech_after_a_long_quiet_gets_its_real_start_time(
+    gated: Transcriber, speak: Speak
+) -> None:
     recording = speak(WAGES, before_s=25.0, after_s=5.0)
-    transcript = ko.transcribe(recording)
+    transcript = gated.transcribe(recording)
     assert transcript.audio_s == pytest.approx(wav_seconds(recording))
     (segment,) = transcript.segments
     # espeak-ng's speech starts at the 25 s of silence put before it.
@@ -65,33 +71,33 @@ def test_two_turns_far_apart_keep_their_times_and_agree_with_decoding_everything
 
 
 def test_times_do_not_drift_over_recordings_decoded_one_after_another(
-    ko: Transcriber, speak: Speak
+    gated: Transcriber, speak: Speak
 ) -> None:
     # The words may differ from run to run (Vosk's search depends on what the shared model
     # decoded before), the times must not.
     recording = speak(NO_PAY, before_s=6.0, after_s=0.5)
-    first = ko.transcribe(recording)
-    ko.transcribe(speak(WAGES, before_s=3.0))
-    again = ko.transcribe(recording)
+    first = gated.transcribe(recording)
+    gated.transcribe(speak(WAGES, before_s=3.0))
+    again = gated.transcribe(recording)
     assert 5.9 < first.segments[0].start_s < 6.6
     assert again.segments[0].start_s == pytest.approx(first.segments[0].start_s, abs=0.05)
 
 
-def test_a_quiet_leg_has_no_segments_but_its_length(ko: Transcriber, tmp_path: Path) -> None:
+def test_a_quiet_leg_has_no_segments_but_its_length(gated: Transcriber, tmp_path: Path) -> None:
     silent = tmp_path / "quiet.wav"
     with wave.open(str(silent), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(RATE)
         out.writeframes(bytes(2 * RATE * 30))
-    transcript = ko.transcribe(silent)
+    transcript = gated.transcribe(silent)
     assert transcript.segments == ()
     assert transcript.audio_s == pytest.approx(30.0)
 
 
 def test_the_setting_reaches_the_transcriber(ko_model_dir: Path, model_cache: ModelCache) -> None:
     models = {"ko": ko_model_dir}
-    on = SpeechConfig(models_dir=ko_model_dir, models=models)
-    off = SpeechConfig(models_dir=ko_model_dir, models=models, skip_silence=False)
+    on = SpeechConfig(models_dir=ko_model_dir, models=models, skip_silence=True)
+    off = SpeechConfig(models_dir=ko_model_dir, models=models)
     assert transcriber_for(on, "ko", cache=model_cache).skip_silence
     assert not transcriber_for(off, "ko", cache=model_cache).skip_silence

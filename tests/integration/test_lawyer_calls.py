@@ -36,6 +36,7 @@ from hotline.sip.seat import (
     answering_scenario,
     pressing_scenario,
     registration_scenario,
+    unregistration_scenario,
 )
 from ivr.app import IvrService
 from ivr.handoffs import CallbackRequest
@@ -70,8 +71,8 @@ def lawyer_seats(asterisk: Pbx, ivr_service: IvrService) -> Iterator[AmiListener
     thread.join(5)
 
 
-# One contact port per seat for the whole module: the next test's phone answers where
-# Asterisk still has the previous registration, however late that one is refreshed.
+# One contact port per seat for the whole module, so a late qualify of an earlier test's
+# contact reaches a phone that answers it.
 _CONTACT_PORTS: dict[str, int] = {}
 
 
@@ -84,7 +85,9 @@ class Phone:
         (self.work / "answer.xml").write_text(scenario.replace("{pcaps}", str(self.work)))
         phone = SeatPhone(seat, asterisk.creds.seat_passwords[seat], port, registered_ms=120_000)
         (self.work / "register.xml").write_text(registration_scenario(phone))
+        (self.work / "unregister.xml").write_text(unregistration_scenario(phone))
         target = f"{asterisk.settings.sip_bind}:{asterisk.settings.sip_port}"
+        self.target = target
         self.procs = [
             self._sipp(target, "answer.xml", port, "-aa"),
             self._sipp(target, "register.xml", free_port(), "-m", "1"),
@@ -100,6 +103,14 @@ class Phone:
         for proc in self.procs:
             proc.terminate()
             proc.wait(10)
+        # A contact left behind looks registered to the next test until Asterisk's qualify finds
+        # nobody there, possibly in the middle of that test: drop it now.
+        unregister = self._sipp(self.target, "unregister.xml", free_port(), "-m", "1")
+        try:
+            unregister.wait(15)
+        except subprocess.TimeoutExpired:
+            unregister.kill()
+            unregister.wait()
 
 
 @pytest.fixture
@@ -108,8 +119,7 @@ def phones(asterisk: Pbx, ivr_service: IvrService) -> Iterator[Callable[..., Pho
 
     def start(seat: str, scenario: str, keys: str = "") -> Phone:
         started.append(Phone(asterisk, seat, scenario, keys))
-        store = ivr_service.acd
-        assert eventually(lambda: bool((a := store.get_agent(seat)) and a.registered), 20), seat
+        assert eventually(lambda: _registered(ivr_service, seat), 20), seat
         return started[-1]
 
     yield start
@@ -119,6 +129,13 @@ def phones(asterisk: Pbx, ivr_service: IvrService) -> Iterator[Callable[..., Pho
     for seat in (OPERATOR, LAWYER):
         assert eventually(lambda s=seat: _free(ivr_service, s), 20), ivr_service.acd.get_agent(seat)
         desk.logout(seat)
+        # The next test's phones() then waits for its own registration, not this one's.
+        assert eventually(lambda s=seat: not _registered(ivr_service, s), 20), seat
+
+
+def _registered(ivr: IvrService, seat: str) -> bool:
+    agent = ivr.acd.get_agent(seat)
+    return agent is not None and agent.registered
 
 
 def _free(ivr: IvrService, seat: str) -> bool:

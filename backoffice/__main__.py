@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(command: str) -> int:
     from backoffice.db import upgrade
-    from hotline.db import make_engine
+    from hotline.db import make_engine, web_engine
     from hotline.settings import load_settings  # here: a bad setting is reported, not raised
 
     settings = load_settings()
@@ -41,7 +41,8 @@ def _run(command: str) -> int:
         upgrade(engine)
         _seed_demo(engine)
     else:
-        _serve(settings, engine)
+        engine.dispose()
+        _serve(settings, web_engine(settings))
     return 0
 
 

@@ -18,7 +18,7 @@ from backoffice.api.state import Backoffice
 from backoffice.overload import InFlightLimit
 from backoffice.ratelimit import SlidingWindowLimiter
 from backoffice.services.work_orders import WorkOrderConfig
-from hotline.db import make_engine
+from hotline.db import web_engine
 from hotline.settings import Settings
 
 SECRET_FILE = "backoffice-secret.key"
@@ -37,7 +37,7 @@ def create_app(
     owns_engine = engine is None
     state = Backoffice(
         settings=settings,
-        engine=engine if engine is not None else make_engine(settings),
+        engine=engine if engine is not None else web_engine(settings),
         secret_key=secret_key or load_secret_key(settings.var_dir),
         login_limiter=SlidingWindowLimiter(limit=5, window_s=300),
         web_form_limiter=SlidingWindowLimiter(limit=5, window_s=600),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -11,8 +14,42 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from hotline.settings import Settings
 
+# SQLite calls the progress handler every this many virtual-machine steps (well under 1 ms).
+_SQLITE_PROGRESS_STEPS = 10_000
+_DEADLINE = "hotline_deadline"
 
-def make_engine(settings: Settings) -> Engine:
+
+def make_engine(settings: Settings, *, statement_timeout_ms: int | None = None) -> Engine:
+    """The engine for `settings.database_url`.
+
+    With `statement_timeout_ms`, a statement that runs longer is stopped by the database
+    (PostgreSQL's statement_timeout; on SQLite a progress handler interrupts it) and raises
+    OperationalError, like a database that is down: for the web app, where a request whose
+    client gave up must not keep the database busy for the next ones.
+    """
+    engine = _engine(settings)
+    if statement_timeout_ms:
+        if settings.sqlite_path is not None:
+            _limit_sqlite_statements(engine, statement_timeout_ms / 1000)
+        else:
+            _limit_postgresql_statements(engine, statement_timeout_ms)
+    return engine
+
+
+def web_engine(settings: Settings) -> Engine:
+    """The web app's engine: statements limited to `web_statement_timeout_ms`."""
+    return make_engine(settings, statement_timeout_ms=settings.web_statement_timeout_ms)
+
+
+def statement_timed_out(exc: BaseException) -> bool:
+    """Whether a database error is a statement stopped by its time limit."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError):
+        return str(orig) == "interrupted"
+    return getattr(orig, "sqlstate", None) == "57014"  # PostgreSQL query_canceled
+
+
+def _engine(settings: Settings) -> Engine:
     if settings.sqlite_path is not None:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         # A busy SQLite answers within its lock timeout or the request gets a 503 (not a
@@ -29,6 +66,37 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(
         settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=5
     )
+
+
+def _limit_postgresql_statements(engine: Engine, timeout_ms: int) -> None:
+    def on_connect(dbapi_connection: Any, _record: object) -> None:
+        # Set once per pooled connection, outside any transaction the app could roll back.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
+        dbapi_connection.autocommit = autocommit
+
+    event.listen(engine, "connect", on_connect)
+
+
+def _limit_sqlite_statements(engine: Engine, timeout_s: float) -> None:
+    # Each connection has one deadline, moved at the start of each statement; the handler
+    # only compares clocks, so it costs nothing measurable between statements.
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        deadline = [float("inf")]
+        record.info[_DEADLINE] = deadline
+        dbapi_connection.set_progress_handler(
+            lambda: 1 if time.monotonic() > deadline[0] else 0, _SQLITE_PROGRESS_STEPS
+        )
+
+    def before_execute(conn: Any, *_: object) -> None:
+        deadline = conn.connection.info.get(_DEADLINE)
+        if deadline is not None:
+            deadline[0] = time.monotonic() + timeout_s
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "before_cursor_execute", before_execute)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8000, ge=1, le=65535)
     # Requests in flight per web process past which new ones get 503 (backoffice/overload.py).
     web_max_in_flight: int = Field(default=64, ge=1, le=10_000)
+    # A web request's SQL statement running longer is stopped (503): a search whose client
+    # gave up must not keep the database from the next requests. 0 = no limit.
+    web_statement_timeout_ms: int = Field(default=5_000, ge=0, le=3_600_000)
 
     asterisk_mode: Literal["auto", "system", "sandbox"] = "auto"
     asterisk_sandbox_dir: Path = Path("/var/cache/hotline/asterisk-sid")

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice.domain.lifecycle import IllegalTransition, NotAllowed
 from backoffice.errors import BackofficeError, TooManyAttempts, Unauthorized
+from hotline.db import statement_timed_out
 from hotline.logs import event
 
 log = logging.getLogger("hotline.backoffice")
@@ -74,11 +75,18 @@ async def _illegal_transition(_request: Request, exc: Exception) -> JSONResponse
 # the request did nothing, so the client may retry; 503 says so where a 500 would not.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
 DATABASE_DOWN = "the database is not answering: nothing was changed, try again in a moment"
+DATABASE_SLOW = (
+    "the database took too long for this request and it was stopped: nothing was changed; "
+    "narrow the search (longer words, a filter) or try again in a moment"
+)
 
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
     path = request.url.path
+    if statement_timed_out(exc):
+        event(log, "database.statement_timeout", level=logging.WARNING, path=path)
+        return _reply(503, DATABASE_SLOW, {"Retry-After": "5"})
     event(log, "database.unavailable", level=logging.WARNING, path=path, error=first_line)
     return _reply(503, DATABASE_DOWN, {"Retry-After": "5"})
 

@@ -54,6 +54,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "数据库暂时无法访问，本次操作没有生效，请稍后重试。",
         "The database is not answering: nothing was changed, please try again in a moment.",
     ),
+    "error.db_slow": (
+        "数据库处理本次请求超时，已停止，没有任何改动；请缩小查询范围（更长的关键词、加筛选条件）或稍后重试。",
+        "The database took too long for this request and it was stopped: nothing was changed. "
+        "Narrow the search (longer words, a filter) or try again in a moment.",
+    ),
     "error.csrf": (
         "表单已过期或并非来自本站（CSRF 校验失败），请刷新页面后重试。",
         "The form has expired or did not come from this site (CSRF check failed); "

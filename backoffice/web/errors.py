@@ -19,6 +19,7 @@ from backoffice.domain.lifecycle import IllegalTransition, NotAllowed
 from backoffice.errors import BackofficeError, Forbidden, TooManyAttempts
 from backoffice.web.render import redirect, render
 from backoffice.web.security import LoginRequired, login_url
+from hotline.db import statement_timed_out
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 API_PREFIXES = ("/api/", "/openapi.json", "/docs", "/redoc")
@@ -60,7 +61,8 @@ def _message(exc: Exception, status: int) -> str:
     if isinstance(exc, HTTPException):
         return str(exc.detail)
     if isinstance(exc, DATABASE_ERRORS):
-        return "db_down"  # the driver's own text may name hosts and SQL
+        # The driver's own text may name hosts and SQL.
+        return "db_slow" if statement_timed_out(exc) else "db_down"
     if isinstance(exc, RequestValidationError):
         return "; ".join(_field_error(e) for e in exc.errors())
     return str(exc)

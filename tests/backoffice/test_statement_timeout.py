@@ -1,0 +1,98 @@
+"""A web request's statement that runs too long is stopped by the database itself and answered
+with a clear 503; the connection stays usable. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from backoffice.api.errors import DATABASE_SLOW
+from backoffice.app import create_app
+from hotline.db import make_engine, statement_timed_out
+from hotline.errors import ConfigError
+from hotline.settings import load_settings
+from tests.backoffice.conftest import SECRET, Backend
+
+pytestmark = pytest.mark.integration
+
+# Counts to 10^9 one row at a time: minutes on either database, unless stopped.
+ENDLESS = text(
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "
+    "SELECT count(*) FROM c"
+)
+SHORT = text(
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
+    "SELECT count(*) FROM c"
+)
+
+
+def test_a_statement_past_the_limit_is_stopped_and_the_next_one_runs(backend: Backend) -> None:
+    engine = make_engine(backend.settings, statement_timeout_ms=300)
+    try:
+        with engine.connect() as conn:
+            started = time.monotonic()
+            with pytest.raises(OperationalError) as stopped:
+                conn.execute(ENDLESS)
+            took = time.monotonic() - started
+            assert statement_timed_out(stopped.value), stopped.value
+            assert 0.25 < took < 5, took
+            conn.rollback()
+            # The same pooled connection, and its limit is per statement, not per connection.
+            assert conn.execute(SHORT).scalar_one() == 1000
+            assert conn.execute(SHORT).scalar_one() == 1000
+    finally:
+        engine.dispose()
+
+
+def test_without_a_limit_nothing_is_stopped_and_other_errors_are_not_timeouts(
+    backend: Backend,
+) -> None:
+    engine = make_engine(backend.settings)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(SHORT).scalar_one() == 1000
+            with pytest.raises(Exception) as failed:
+                conn.execute(text("SELECT * FROM no_such_table"))
+            assert not statement_timed_out(failed.value)
+    finally:
+        engine.dispose()
+
+
+def test_the_web_app_stops_a_slow_statement_with_a_clear_503(backend: Backend) -> None:
+    settings = load_settings(
+        var_dir=backend.settings.var_dir,
+        database_url=backend.settings.database_url,
+        web_statement_timeout_ms=300,
+    )
+    app = create_app(settings, secret_key=SECRET)  # its own engine: the web limit applies
+
+    @app.get("/api/v1/test-slow")
+    def slow() -> int:
+        with app.state.backoffice.engine.connect() as conn:
+            return int(conn.execute(ENDLESS).scalar_one())
+
+    @app.get("/test-slow-page")
+    def slow_page() -> int:
+        return slow()
+
+    with TestClient(app) as client:
+        api = client.get("/api/v1/test-slow")
+        assert api.status_code == 503
+        assert api.json() == {"detail": DATABASE_SLOW}
+        assert api.headers["retry-after"] == "5"
+        page = client.get("/test-slow-page")
+        assert page.status_code == 503
+        assert "数据库处理本次请求超时，已停止" in page.text  # the page speaks Chinese first
+        # The app goes on answering from the same pool.
+        me = client.get("/api/v1/users/me", headers=backend.headers["operator"])
+        assert me.status_code == 200, me.text
+        assert me.json()["username"] == "operator"
+
+
+def test_the_limit_setting_is_checked() -> None:
+    with pytest.raises(ConfigError, match="HOTLINE_WEB_STATEMENT_TIMEOUT_MS=-1"):
+        load_settings(web_statement_timeout_ms=-1)

@@ -7,6 +7,8 @@ call. Every whitespace-separated term must occur somewhere (AND), as a substring
 - SQLite: the FTS5 table `work_order_search` (trigram tokenizer, revision 0007). Each term is
   one quoted FTS5 string, so quotes, `NEAR`, `*`, `AND`/`OR` and `:` are plain text. Trigrams
   need three characters: a shorter term is a LIKE over the same table.
+- A query of short terms only is a filter tested row by row, newest first, on both
+  databases: its page ends at its 21st match instead of collecting every match first.
 - PostgreSQL: ILIKE on the expressions that revision 0007 indexed with pg_trgm (GIN).
 
 Masked numbers stay masked: for an order whose caller's number the viewer sees masked, the
@@ -111,16 +113,25 @@ class Plan:
     # SQLite: an FTS5 MATCH for the table to drive the query in rowid order, newest first,
     # so a page of a common word reads a page of matches instead of every one of them.
     fts_match: str | None = None
+    # SQLite: the clauses test the text table's own columns, so it must be joined.
+    joins_fts: bool = False
 
 
 def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
     masked = masked_orders(viewer)
+    dialect = session.get_bind().dialect.name
     long = [t for t in query.terms if len(t) >= TRIGRAM]
-    if session.get_bind().dialect.name != "sqlite" or not long or not isinstance(masked, bool):
+    if not long:
+        # Terms too short for trigrams (工伤, 欠薪: most Chinese words) have no index to use.
+        # Tested row by row, newest first, the page ends at its 21st match: a common word
+        # reads a few hundred rows; only a rare one reads the table, up to the time limit.
+        terms = (_term(dialect, t, masked, scan=True) for t in query.terms)
+        return Plan([and_(*terms)], joins_fts=dialect == "sqlite")
+    if dialect != "sqlite" or not isinstance(masked, bool):
         return Plan([matching(session, query, viewer)])
     specs = [_spec(t, ALL_COLUMNS if masked is False else _guarded(t)) for t in long]
     short = [t for t in query.terms if len(t) < TRIGRAM]
-    return Plan([_term("sqlite", t, masked) for t in short], " AND ".join(specs))
+    return Plan([_term("sqlite", t, masked, scan=True) for t in short], " AND ".join(specs))
 
 
 def _guarded(term: str) -> tuple[str, ...]:
@@ -138,22 +149,47 @@ def matching(session: Session, query: SearchQuery, viewer: Viewer) -> ColumnElem
     return and_(*(_term(dialect, term, masked) for term in query.terms))
 
 
-def _term(dialect: str, term: str, masked: bool | ColumnElement[bool]) -> ColumnElement[bool]:
+def _term(
+    dialect: str, term: str, masked: bool | ColumnElement[bool], scan: bool = False
+) -> ColumnElement[bool]:
     guarded = _guarded(term)
     if masked is False:
-        return _in(dialect, term, ALL_COLUMNS)
+        return _in(dialect, term, ALL_COLUMNS, scan)
     if masked is True:
-        return _in(dialect, term, guarded)
+        return _in(dialect, term, guarded, scan)
     return or_(
-        and_(masked, _in(dialect, term, guarded)),
-        and_(not_(masked), _in(dialect, term, ALL_COLUMNS)),
+        and_(masked, _in(dialect, term, guarded, scan)),
+        and_(not_(masked), _in(dialect, term, ALL_COLUMNS, scan)),
     )
 
 
-def _in(dialect: str, term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
+def _in(dialect: str, term: str, columns: tuple[str, ...], scan: bool) -> ColumnElement[bool]:
+    if scan:
+        return _scanned(dialect, term, columns)
     if dialect == "postgresql":
         return _postgresql(term, columns)
     return _sqlite(term, columns)
+
+
+def _scanned(dialect: str, term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
+    """``term`` in one of ``columns`` of the row at hand: a filter, not a set of matches."""
+    pattern = like_pattern(term)
+    if dialect == "sqlite":  # the text table's own copy, joined by the caller
+        return or_(*(FTS.c[name].like(pattern, escape="\\") for name in columns))
+    found: list[ColumnElement[bool]] = []
+    if "number" in columns:
+        found.append(col(WorkOrder.number).ilike(pattern, escape="\\"))
+    if "phone" in columns:
+        found.append(col(WorkOrder.caller_phone).ilike(pattern, escape="\\"))
+    if "body" in columns:
+        found.append(literal_column(PG_TEXT, Text).ilike(pattern, escape="\\"))
+    if "call_text" in columns:
+        spoken = sa_select(col(CallTranscript.id)).where(
+            col(CallTranscript.call_id) == col(WorkOrder.call_id),
+            col(CallTranscript.text).ilike(pattern, escape="\\"),
+        )
+        found.append(spoken.exists())
+    return or_(*found)
 
 
 FTS = table(FTS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))

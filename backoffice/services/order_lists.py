@@ -129,12 +129,13 @@ def _search_page(
     plan = search.plan(session, found, viewer)
     clauses = [*clauses, *plan.clauses]
     order_id: ColumnElement[Any]
-    if plan.fts_match is None:
+    if plan.fts_match is None and not plan.joins_fts:
         order_id = cast(ColumnElement[Any], col(WorkOrder.id))
         query = select(WorkOrder)
     else:
         order_id = search.FTS.c.rowid
         query = select(WorkOrder).join(search.FTS, search.FTS.c.rowid == col(WorkOrder.id))
+    if plan.fts_match is not None:
         clauses.append(search.fts_matches(plan.fts_match))
     if cursor is not None:
         clauses.append(order_id < decode_cursor(cursor)[1])

@@ -265,3 +265,71 @@ def test_a_search_page_is_served_by_the_text_index(db: Backend, session: Session
     steps = [str(row[-1]) for row in plan]
     assert steps[0].startswith("SCAN work_order_search VIRTUAL TABLE"), steps
     assert not any("TEMP B-TREE" in step for step in steps), steps
+
+
+def test_short_words_page_by_keyset_and_keep_masking_and_transcripts(
+    client: TestClient, db: Backend, session: Session
+) -> None:
+    op = db.headers["operator"]
+    injuries = [create(client, op, summary=f"第{i}次工伤", category="work_injury")["id"]
+                for i in range(5)]  # fmt: skip
+    create(client, op, summary="拖欠工资")
+    seen: list[int] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"q": "工伤", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = ok(client.get(f"{API}/work-orders", headers=op, params=params))
+        seen += [item["id"] for item in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == sorted(injuries, reverse=True)
+    assert found(client, op, "工伤 3次") == [injuries[3]]  # two short words, both must occur
+    assert found(client, op, "工伤", category="wage_arrears") == []  # filters still apply
+    # A short word in the call's transcript, for an order whose own text lacks it.
+    call_id = "search-short-1@10.0.0.1"
+    session.exec(delete(CallTranscript).where(CallTranscript.call_id == call_id))  # type: ignore[call-overload]
+    session.commit()
+    order = orders.create_from_call(session, {"call_id": call_id, "caller": "13873805678"})
+    transcripts.store_transcript(
+        session, transcripts.TranscriptRecord(call_id, "zh", [], "老板跑路", 3.0, "vosk")
+    )
+    assert found(client, op, "跑路") == [order.id]
+    # Two digits of a number the viewer sees masked find nothing but order numbers.
+    assert found(client, op, "78") == [order.id]  # the operator sees callers' numbers
+    assert order.id not in found(client, db.headers["viewer"], "78")
+    session.exec(delete(CallTranscript).where(CallTranscript.call_id == call_id))  # type: ignore[call-overload]
+    session.commit()
+
+
+def test_a_short_word_is_a_filter_read_newest_first(db: Backend, session: Session) -> None:
+    # Two characters have no trigram: the page must not collect every match before the first
+    # 21 (a common word is in hundreds of thousands of orders on a real line).
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "LIKE" in statement.upper() and "work_order" in statement:
+            seen.append((statement, params))
+
+    operator = user(session, "operator")
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        search.search_orders(session, operator, "工伤", limit=5)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    [(statement, params)] = seen
+    # No set of matching ids (`id IN (SELECT ... UNION ...)`): a filter on the rows read.
+    assert "work_order.id IN" not in statement and "UNION" not in statement.upper(), statement
+    connection = session.connection()
+    if db.name == "postgresql":
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", params)
+        text_plan = "\n".join(str(row[0]) for row in plan)
+        connection.exec_driver_sql("RESET enable_seqscan")
+        assert "Index Scan Backward using pk_work_order on work_order" in text_plan, text_plan
+        assert "Sort" not in text_plan, text_plan
+        return
+    plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+    steps = [str(row[-1]) for row in plan]
+    assert not any("TEMP B-TREE" in step for step in steps), steps

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -127,7 +127,6 @@ def _search_page(
     """Search results, newest first by arrival (id), keyset on the id: on SQLite the text
     index hands matches over in that order, so a page never waits for every match."""
     plan = search.plan(session, found, viewer)
-    clauses = [*clauses, *plan.clauses]
     order_id: ColumnElement[Any]
     if plan.fts_match is None and not plan.joins_fts:
         order_id = cast(ColumnElement[Any], col(WorkOrder.id))
@@ -135,11 +134,23 @@ def _search_page(
     else:
         order_id = search.FTS.c.rowid
         query = select(WorkOrder).join(search.FTS, search.FTS.c.rowid == col(WorkOrder.id))
+    clauses = list(clauses)
     if plan.fts_match is not None:
         clauses.append(search.fts_matches(plan.fts_match))
-    if cursor is not None:
-        clauses.append(order_id < decode_cursor(cursor)[1])
-    query = query.where(*clauses).order_by(order_id.desc()).limit(limit + 1)
+    before = decode_cursor(cursor)[1] if cursor is not None else None
+    if before is not None:
+        clauses.append(order_id < before)
+    query = query.order_by(order_id.desc()).limit(limit + 1)
+    if plan.probe is not None:
+        # The newest matches in the window come first in the full result too: a full page
+        # there is the page; anything less and the indexes answer the whole query.
+        top = before if before is not None else session.exec(select(func.max(WorkOrder.id))).one()
+        if top is not None:
+            window = [*clauses, plan.probe, order_id >= top - search.PROBE_WINDOW]
+            rows = list(session.exec(_only(query.where(*window), only)).all())
+            if len(rows) > limit:
+                return _page(rows, limit)
+    query = query.where(*clauses, *plan.clauses)
     return _page(list(session.exec(_only(query, only)).all()), limit)
 
 

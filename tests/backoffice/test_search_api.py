@@ -333,3 +333,33 @@ def test_a_short_word_is_a_filter_read_newest_first(db: Backend, session: Sessio
     plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
     steps = [str(row[-1]) for row in plan]
     assert not any("TEMP B-TREE" in step for step in steps), steps
+
+
+@pytest.mark.parametrize("window", [2, 1000])
+def test_a_search_gives_the_same_pages_whether_the_newest_orders_hold_them_or_not(
+    client: TestClient, db: Backend, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    # PostgreSQL first filters the newest PROBE_WINDOW orders (a common word fills its page
+    # there), else asks the trigram indexes: both must give the same pages. A window of 2
+    # holds fewer than a page of matches, so the indexes answer; 1000 holds them all.
+    monkeypatch.setattr(search, "PROBE_WINDOW", window)
+    op = db.headers["operator"]
+    common = [create(client, op, summary=f"劳动合同纠纷{i}")["id"] for i in range(7)]
+    rare = create(client, op, summary="经济补偿金")["id"]
+    for _ in range(4):
+        create(client, op, summary="别的事情")
+    seen: list[int] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {
+            "q": "劳动合同",
+            "limit": 3,
+            **({"cursor": cursor} if cursor else {}),
+        }
+        page = ok(client.get(f"{API}/work-orders", headers=op, params=params))
+        seen += [item["id"] for item in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == sorted(common, reverse=True)
+    assert found(client, op, "经济补偿") == [rare]
+    assert found(client, op, "纠纷3 劳动合同") == [common[3]]

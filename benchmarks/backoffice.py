@@ -1060,6 +1060,10 @@ class HttpError(Exception):
     pass
 
 
+class _ClosedWhileIdle(Exception):
+    """A reused keep-alive connection was closed by the server before any answer."""
+
+
 class Connections:
     """Keep-alive connections to the server; a new one whenever all are busy (up to a cap)."""
 
@@ -1071,13 +1075,29 @@ class Connections:
         self.freed = asyncio.Condition()
 
     async def get(self, path: str, token: str) -> tuple[int, bytes]:
-        reader, writer = await self._acquire()
+        try:
+            return await self._get(path, token, fresh=False)
+        except _ClosedWhileIdle:
+            # The server closed this keep-alive connection (idle past uvicorn's 5 s) as the
+            # request went out, before any answer: what any HTTP client does, send it again on
+            # a new connection. The wait still counts: latency runs from the scheduled time.
+            return await self._get(path, token, fresh=True)
+
+    async def _get(self, path: str, token: str, fresh: bool) -> tuple[int, bytes]:
+        reused = not fresh and bool(self.idle)
+        reader, writer = await (self._connect() if fresh else self._acquire())
         try:
             request = (
                 f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
             )
             writer.write(request.encode())
-            head = await reader.readuntil(b"\r\n\r\n")
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+                partial = getattr(exc, "partial", b"")
+                if reused and not partial:
+                    raise _ClosedWhileIdle from exc
+                raise
             status, length = _parse_head(head)
             body = await reader.readexactly(length)
         except BaseException:
@@ -1096,14 +1116,17 @@ class Connections:
             if self.idle:
                 return self.idle.pop()
             if self.open < self.cap:
-                self.open += 1
-                try:
-                    return await asyncio.open_connection("127.0.0.1", self.port)
-                except OSError:
-                    self.open -= 1
-                    raise
+                return await self._connect()
             async with self.freed:
                 await self.freed.wait()
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        self.open += 1
+        try:
+            return await asyncio.open_connection("127.0.0.1", self.port)
+        except OSError:
+            self.open -= 1
+            raise
 
     def close(self) -> None:
         for _reader, writer in self.idle:

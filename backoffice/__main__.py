@@ -34,15 +34,13 @@ def _run(command: str) -> int:
     from hotline.settings import load_settings  # here: a bad setting is reported, not raised
 
     settings = load_settings()
-    engine = make_engine(settings)
-    if command == "migrate":
-        upgrade(engine)
-    elif command == "seed-demo":
-        upgrade(engine)
-        _seed_demo(engine)
-    else:
-        engine.dispose()
+    if command == "serve":
         _serve(settings, web_engine(settings))
+        return 0
+    engine = make_engine(settings)
+    upgrade(engine)
+    if command == "seed-demo":
+        _seed_demo(engine)
     return 0
 
 

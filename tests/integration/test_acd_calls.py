@@ -31,6 +31,7 @@ from hotline.sip.seat import (
 from ivr.app import IvrService
 from tests.conftest import eventually
 from tests.integration.calls import Dialer, nodes
+from tests.integration.seat_accounts import drop_registration
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -81,13 +82,7 @@ class Softphone:
         for proc in (self.answering, self.registering):
             proc.terminate()
             proc.wait(10)
-        # A registration left behind would make the next test's ACD offer calls to nobody.
-        unregister = self._sipp(self.target, "unregister.xml", free_port(), "-m", "1")
-        try:
-            unregister.wait(15)
-        except subprocess.TimeoutExpired:
-            unregister.kill()
-            unregister.wait()
+        drop_registration(self._sipp, self.target)
 
 
 @pytest.fixture

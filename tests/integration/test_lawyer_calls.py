@@ -42,7 +42,7 @@ from ivr.app import IvrService
 from ivr.handoffs import CallbackRequest
 from tests.conftest import eventually
 from tests.integration.calls import Dialer
-from tests.integration.seat_accounts import add_seats
+from tests.integration.seat_accounts import add_seats, drop_registration
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -103,14 +103,7 @@ class Phone:
         for proc in self.procs:
             proc.terminate()
             proc.wait(10)
-        # A contact left behind looks registered to the next test until Asterisk's qualify finds
-        # nobody there, possibly in the middle of that test: drop it now.
-        unregister = self._sipp(self.target, "unregister.xml", free_port(), "-m", "1")
-        try:
-            unregister.wait(15)
-        except subprocess.TimeoutExpired:
-            unregister.kill()
-            unregister.wait()
+        drop_registration(self._sipp, self.target)
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ Builds Korean recordings (espeak-ng, 5-20 s each, 8 kHz like Asterisk's), pairs 
 
 - ours: `TranscriptionPool`, one process per core at nice 10, each loading the model once and
   doing the whole job: both legs, word timestamps, segments, redaction, merge by time; run
-  twice, as shipped (the silence gate on: only the speech in a leg is decoded) and with the
-  gate off (every second decoded, like for like with vosk-transcriber);
+  three ways: as shipped (each process keeps a warm recogniser from recording to recording,
+  every second decoded), with a fresh recogniser per recording (as vosk-transcriber does),
+  and with the silence gate on as well (only the speech in a leg decoded);
 - `vosk-transcriber` (ships with the vosk package) on the same files, plain text out, with
   `--tasks` 1, 2 and 4.
 
@@ -38,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from hotline.settings import Settings  # noqa: E402
 from hotline.speech.config import SpeechConfig  # noqa: E402
 from hotline.speech.models import find_model  # noqa: E402
 from hotline.speech.pool import CallLegs, TranscriptionPool  # noqa: E402
@@ -108,8 +110,8 @@ def main() -> int:
                 f"{name}: {len(files)} files, {audio_s:.0f} s "
                 f"({min(lengths):.1f}-{max(lengths):.1f} s each)"
             )
-            for gate in (True, False):
-                runs.append(run_ours(name, model, files, workers, audio_s, skip_silence=gate))
+            for label, gate, reuse in _our_variants():
+                runs.append(run_ours(name, label, model, files, workers, audio_s, gate, reuse))
                 _report(runs[-1])
             # --tasks only matters with --server: without it vosk-transcriber runs a thread
             # pool of os.cpu_count() whatever --tasks says. Every value is run on the first set
@@ -126,6 +128,16 @@ def main() -> int:
         _write_doc(machine, args.recordings, workers, table, busy)
         print(f"written to {DOC.relative_to(ROOT)}")
     return 0
+
+
+def _our_variants() -> list[tuple[str, bool, int]]:
+    """(name, silence gate, recordings per recogniser) of each way our pool is run."""
+    shipped = Settings.model_fields["speech_recognizer_reuse"].default
+    return [
+        ("as shipped", False, shipped),
+        ("fresh recogniser per recording", False, 0),
+        ("as shipped + silence gate", True, shipped),
+    ]
 
 
 def _busy_cores(seconds: float = 2.0) -> float:
@@ -293,18 +305,25 @@ def _seconds(path: Path) -> float:
 
 def run_ours(
     recordings: str,
+    label: str,
     model: Path,
     files: list[Path],
     workers: int,
     audio_s: float,
-    *,
     skip_silence: bool,
+    recognizer_reuse: int,
 ) -> Run:
     calls = [CallLegs(files[i], files[i + 1]) for i in range(0, len(files) - 1, 2)]
     load1 = os.getloadavg()[0]
     cpu0, busy0 = _children_cpu(), _cpu_busy_s()
     start = time.perf_counter()
-    pool = TranscriptionPool(model, LANGUAGE, workers=workers, skip_silence=skip_silence)
+    pool = TranscriptionPool(
+        model,
+        LANGUAGE,
+        workers=workers,
+        skip_silence=skip_silence,
+        recognizer_reuse=recognizer_reuse,
+    )
     with pool:
         results = list(pool.transcribe_calls(calls))
     wall = time.perf_counter() - start
@@ -320,7 +339,7 @@ def run_ours(
     words = sum(len(r.transcript.text.split()) for r in results if r.transcript)
     return Run(
         recordings,
-        f"ours: pool of {workers}" + ("" if skip_silence else ", gate off"),
+        f"ours: pool of {workers}, {label}",
         wall,
         cpu,
         sum(peaks.values()) / 1024,
@@ -454,9 +473,10 @@ def _write_doc(machine: str, count: int, workers: int, table: str, busy: float) 
             "*call legs*: calls recorded one file per side, each leg quiet while the other side "
             "talks. Ours: `TranscriptionPool`, one process per core at nice 10, each loading the "
             "model once and doing the whole job (sox, both legs, word times, segments, redaction, "
-            'merge). "ours" is as shipped: the silence gate decodes only the speech in a leg '
-            '(padded); "gate off" decodes every second, as vosk-transcriber does. Both reuse '
-            "one recogniser per process from recording to recording. Wall time includes loading "
+            'merge). "as shipped": each process keeps a warm recogniser for up to '
+            f"{_our_variants()[0][2]} recordings (HOTLINE_SPEECH_RECOGNIZER_REUSE) and decodes "
+            'every second; "fresh recogniser per recording" is what vosk-transcriber does; '
+            '"silence gate" decodes only the speech in a leg (padded). Wall time includes loading '
             'the model. "per core" divides by every core; '
             f"peak RSS adds up our {workers} worker processes. `--tasks` has no effect on "
             "vosk-transcriber without `--server`: it always runs one thread per core. Every "

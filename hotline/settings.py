@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     speech_rules: Path | None = None  # None: the shipped hotline/speech/rules/default.yaml
     # Transcribe only the speech in a recording, skipping its quiet (hotline/speech/gate.py).
     speech_skip_silence: bool = False
+    # `hotline worker`: recordings one Vosk recogniser decodes before a fresh one replaces it
+    # (a warm one is much faster; hotline/speech/vosk.py). 0: a fresh one per recording.
+    speech_recognizer_reuse: int = Field(default=200, ge=0)
     # `hotline worker`: transcription processes (None: one per core) at this nice level; a job
     # is retried with doubling delays, dead-lettered after the attempts, and taken over from a
     # dead worker once idle this long (keep it above the longest call's transcription).

@@ -116,7 +116,7 @@ class SpeechRecognizers:
 
     def _find(self, language: str) -> Transcriber | None:
         try:
-            return transcriber_for(self.config, language, cache=self.cache)
+            return transcriber_for(self.config, language, cache=self.cache, reuse=False)
         except ModelMissing as exc:
             event(log, "speech.unavailable", level=logging.ERROR, language=language,
                   error=str(exc))  # fmt: skip

@@ -31,6 +31,8 @@ class SpeechConfig:
     rules: Path | None = None
     # Decode only the speech in a recording (hotline.speech.gate), not the quiet around it.
     skip_silence: bool = False
+    # Recordings one recogniser decodes in the worker before it is replaced (0: one each).
+    recognizer_reuse: int = 0
 
 
 def models_setting_example(language: str, path: str = "/path/to/the/model") -> str:
@@ -52,6 +54,7 @@ def speech_config(settings: Settings) -> SpeechConfig:
         language=language,
         rules=_absolute(rules) if rules is not None else None,
         skip_silence=settings.speech_skip_silence,
+        recognizer_reuse=settings.speech_recognizer_reuse,
     )
 
 

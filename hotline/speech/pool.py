@@ -63,6 +63,7 @@ class TranscriptionPool:
         workers: int | None = None,
         nice: int = DEFAULT_NICE,
         skip_silence: bool = False,
+        recognizer_reuse: int = 0,
     ) -> None:
         problem = inspect_model(model_dir).problem
         if problem is not None:
@@ -74,7 +75,7 @@ class TranscriptionPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(model_dir, language, nice, skip_silence),
+            initargs=(model_dir, language, nice, skip_silence, recognizer_reuse),
         )
 
     def transcribe_calls(self, calls: Iterable[CallLegs]) -> Iterator[PoolResult]:
@@ -135,11 +136,15 @@ def _call_result(call: CallLegs, parts: list[_LegResult]) -> PoolResult:
 _worker: Transcriber | None = None
 
 
-def _start_worker(model_dir: Path, language: str, nice: int, skip_silence: bool) -> None:
+def _start_worker(
+    model_dir: Path, language: str, nice: int, skip_silence: bool, recognizer_reuse: int
+) -> None:
     global _worker
     if nice:
         os.nice(nice)
-    _worker = Transcriber(model_dir, language, skip_silence=skip_silence)
+    _worker = Transcriber(
+        model_dir, language, skip_silence=skip_silence, recognizer_reuse=recognizer_reuse
+    )
     _ = _worker.model  # load now, so the first call doesn't pay for it
 
 

@@ -113,12 +113,19 @@ class Transcriber:
         cache: ModelCache | None = None,
         layout: ModelLayout | None = None,
         skip_silence: bool = False,
+        recognizer_reuse: int = 0,
     ) -> None:
+        if recognizer_reuse < 0:
+            raise ValueError(f"recognizer_reuse must be 0 or more, not {recognizer_reuse}")
         self.model_dir = model_dir
         self.language = language
         # Decode only the speech in a recording (hotline.speech.gate); word times stay those of
         # the whole recording.
         self.skip_silence = skip_silence
+        # How many recordings one recogniser decodes before a fresh one replaces it; 0: a
+        # fresh one for each. See _WarmStream for why reuse pays and what it costs.
+        self.recognizer_reuse = recognizer_reuse
+        self._warm = threading.local()
         self.layout = layout or inspect_model(model_dir)
         if self.layout.problem is not None:
             raise ModelMissing(f"no Vosk model in {model_dir} ({self.layout.problem})")
@@ -132,7 +139,7 @@ class Transcriber:
         """One recording; its segments are redacted and labelled with `speaker`."""
         rate = self.layout.sample_rate
         pcm = read_pcm(audio, rate)
-        found = self._speech_words(pcm) if self.skip_silence else self._words(pcm, None)
+        found = self._recording_words(pcm)
         words = redact_words(clean_words(found))
         return Transcript(
             tuple(segments_from_words(words, speaker)), pcm_seconds(pcm, rate), self.language
@@ -158,21 +165,34 @@ class Transcriber:
         words = clean_words(self._words(read_pcm(audio, self.layout.sample_rate), grammar))
         return _answer(words, choices, used_grammar=grammar is not None)
 
-    def _speech_words(self, pcm: bytes) -> list[Word]:
-        """The words of the speech regions only, timed from the start of the recording.
+    def _recording_words(self, pcm: bytes) -> list[Word]:
+        """The words of one recording (only of its speech with the gate on), timed from its start.
 
-        The regions share one recogniser, whose lazily composed graph warms up over the
-        recording; each recording starts a fresh one, so its transcript does not depend on
-        what the process decoded before (a warm graph numbers its states differently, and the
-        search breaks ties between equal hypotheses by that order).
+        The whole recording goes through one recogniser, a warm one when reuse is on. A
+        recording that fails drops the recogniser rather than hand a broken one to the next.
         """
-        rate = self.layout.sample_rate
-        stream = _Stream(self._recognizer(None), rate)
-        words: list[Word] = []
-        for region in speech_regions(pcm, rate):
-            part = stream.words(pcm[2 * region.start : 2 * region.end])
-            words += _shifted(part, region.start / rate)
-        return words
+        stream = self._stream()
+        try:
+            if not self.skip_silence:
+                return stream.words(pcm)
+            rate = self.layout.sample_rate
+            words: list[Word] = []
+            for region in speech_regions(pcm, rate):
+                part = stream.words(pcm[2 * region.start : 2 * region.end])
+                words += _shifted(part, region.start / rate)
+            return words
+        except BaseException:
+            self._warm.stream = None
+            raise
+
+    def _stream(self) -> _Stream:
+        # Per thread: a recogniser is not thread-safe, and a Transcriber may be shared.
+        stream: _Stream | None = getattr(self._warm, "stream", None)
+        if stream is None or stream.recordings >= max(self.recognizer_reuse, 1):
+            stream = _Stream(self._recognizer(None), self.layout.sample_rate)
+        stream.recordings += 1
+        self._warm.stream = stream if self.recognizer_reuse else None
+        return stream
 
     def _words(self, pcm: bytes, grammar: list[str] | None) -> list[Word]:
         return _decode(self._recognizer(grammar), pcm, self.layout.sample_rate)
@@ -199,17 +219,24 @@ class Transcriber:
 
 
 class _Stream:
-    """One recogniser for piece after piece of a recording, each piece a finished utterance.
+    """One recogniser for piece after piece of audio, each piece a finished utterance.
 
     Vosk composes a lookahead model's decoding graph lazily and caches it in the recogniser,
-    so a recogniser per piece would start cold each time. Vosk's word times run on across
-    everything a recogniser was fed: each piece's times are made relative to its start.
+    so a fresh recogniser starts cold: on the benchmark's recordings a warm one decoded with
+    about 2.6x less CPU (docs/speech.md). That is why the speech regions of a recording share
+    one, and why the worker keeps one for many recordings. The cost is some memory (the
+    cached graph: about 100 MB, levelling off) and transcripts that depend a little on what the
+    recogniser decoded before: the search breaks ties between equal hypotheses by state
+    order. Vosk's transcripts already vary that way with fresh recognisers (the shared model
+    holds state too), and accuracy measured the same either way. Vosk's word times run on
+    across everything a recogniser was fed: each piece's times are made relative to its start.
     """
 
     def __init__(self, recognizer: Recognizer, rate: int) -> None:
         self.recognizer = recognizer
         self.rate = rate
         self.fed_bytes = 0
+        self.recordings = 0
 
     def words(self, pcm: bytes) -> list[Word]:
         start_s = self.fed_bytes / (2 * self.rate)
@@ -236,12 +263,23 @@ def _shifted(words: list[Word], by_s: float) -> list[Word]:
 
 
 def transcriber_for(
-    config: SpeechConfig, language: str | None = None, *, cache: ModelCache | None = None
+    config: SpeechConfig,
+    language: str | None = None,
+    *,
+    cache: ModelCache | None = None,
+    reuse: bool = True,
 ) -> Transcriber:
-    """A transcriber for `language` (default: the configured one); ModelMissing says what to set."""
+    """A transcriber for `language` (default: the configured one); ModelMissing says what to set.
+
+    `reuse=False` gives every recording a fresh recogniser whatever the settings say.
+    """
     lang = language or config.language
     return Transcriber(
-        find_model(lang, config), lang, cache=cache, skip_silence=config.skip_silence
+        find_model(lang, config),
+        lang,
+        cache=cache,
+        skip_silence=config.skip_silence,
+        recognizer_reuse=config.recognizer_reuse if reuse else 0,
     )
 
 

@@ -59,25 +59,26 @@ def test_times_stay_those_of_each_recording_on_a_warm_recogniser(
     assert a.text and b.text
 
 
+@pytest.mark.parametrize(
+    ("reuse", "recordings", "recognisers"),
+    [(2, 5, 3), (0, 3, 3), (100, 4, 1)],
+    ids=["two each: 1-2, 3-4, 5", "0: one each", "100: one for all"],
+)
 def test_a_recogniser_serves_the_set_number_of_recordings(
-    ko_model_dir: Path, model_cache: ModelCache, speak: Speak, monkeypatch: pytest.MonkeyPatch
+    ko_model_dir: Path,
+    model_cache: ModelCache,
+    speak: Speak,
+    monkeypatch: pytest.MonkeyPatch,
+    reuse: int,
+    recordings: int,
+    recognisers: int,
 ) -> None:
-    transcriber = warm(ko_model_dir, model_cache, 2)
+    transcriber = warm(ko_model_dir, model_cache, reuse)
     counted = Counted(transcriber, monkeypatch)
     recording = speak(NO_PAY)
-    texts = [transcriber.transcribe(recording).text for _ in range(5)]
-    assert len(counted.made) == 3  # recordings 1-2, 3-4, 5
+    texts = [transcriber.transcribe(recording).text for _ in range(recordings)]
+    assert len({id(r) for _, r in counted.made}) == len(counted.made) == recognisers
     assert all(texts)
-
-
-def test_without_reuse_every_recording_gets_a_fresh_recogniser(
-    ko_model_dir: Path, model_cache: ModelCache, speak: Speak, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    transcriber = warm(ko_model_dir, model_cache, 0)
-    counted = Counted(transcriber, monkeypatch)
-    for _ in range(3):
-        transcriber.transcribe(speak(WAGES))
-    assert len({id(r) for _, r in counted.made}) == 3
 
 
 def test_a_failed_recording_does_not_pass_its_recogniser_on(

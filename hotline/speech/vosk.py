@@ -123,7 +123,7 @@ class Transcriber:
         # the whole recording.
         self.skip_silence = skip_silence
         # How many recordings one recogniser decodes before a fresh one replaces it; 0: a
-        # fresh one for each. See _WarmStream for why reuse pays and what it costs.
+        # fresh one for each. See _Stream for why reuse pays and what it costs.
         self.recognizer_reuse = recognizer_reuse
         self._warm = threading.local()
         self.layout = layout or inspect_model(model_dir)
@@ -224,11 +224,12 @@ class _Stream:
     Vosk composes a lookahead model's decoding graph lazily and caches it in the recogniser,
     so a fresh recogniser starts cold: on the benchmark's recordings a warm one decoded with
     about 2.6x less CPU (docs/speech.md). That is why the speech regions of a recording share
-    one, and why the worker keeps one for many recordings. The cost is some memory (the
-    cached graph: about 100 MB, levelling off) and transcripts that depend a little on what the
-    recogniser decoded before: the search breaks ties between equal hypotheses by state
-    order. Vosk's transcripts already vary that way with fresh recognisers (the shared model
-    holds state too), and accuracy measured the same either way. Vosk's word times run on
+    one, and why the worker keeps one for many recordings. The cost is memory (the cached
+    graph: about 120 MB over 120 recordings, bounded by replacing the recogniser) and
+    transcripts that depend a little on what the recogniser decoded before: the search breaks
+    ties between equal hypotheses by state order. Vosk's transcripts already vary that way
+    with fresh recognisers (the shared model holds state too), and accuracy measured the same
+    either way. Vosk's word times run on
     across everything a recogniser was fed: each piece's times are made relative to its start.
     """
 

@@ -229,8 +229,8 @@ class _Stream:
     transcripts that depend a little on what the recogniser decoded before: the search breaks
     ties between equal hypotheses by state order. Vosk's transcripts already vary that way
     with fresh recognisers (the shared model holds state too), and accuracy measured the same
-    either way. Vosk's word times run on
-    across everything a recogniser was fed: each piece's times are made relative to its start.
+    either way. Vosk's word times run on across everything a recogniser was fed: each piece's
+    times are made relative to its start.
     """
 
     def __init__(self, recognizer: Recognizer, rate: int) -> None:

@@ -188,10 +188,11 @@ class Transcriber:
     def _stream(self) -> _Stream:
         # Per thread: a recogniser is not thread-safe, and a Transcriber may be shared.
         stream: _Stream | None = getattr(self._warm, "stream", None)
-        if stream is None or stream.recordings >= max(self.recognizer_reuse, 1):
+        if stream is None or stream.recordings >= self.recognizer_reuse:
             stream = _Stream(self._recognizer(None), self.layout.sample_rate)
+            if self.recognizer_reuse:
+                self._warm.stream = stream
         stream.recordings += 1
-        self._warm.stream = stream if self.recognizer_reuse else None
         return stream
 
     def _words(self, pcm: bytes, grammar: list[str] | None) -> list[Word]:

@@ -5,7 +5,7 @@ the report's figures."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,6 +28,10 @@ from tests.integration.calls import Dialer
 from tests.integration.test_acd_calls import Softphone, presence, softphones  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+def _local_today() -> date:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 @pytest.fixture
@@ -65,6 +69,8 @@ def test_an_answered_and_an_abandoned_call_are_counted(
         timeout=15,
     )
     desk.ready("1003")
+    # The calls may straddle local midnight; the period spans the days they could fall on.
+    first_day = _local_today()
     answered = dialer.call("12", hold_ms=5000)  # Mandarin, wage arrears: 1003 answers
     abandoned = dialer.call("13", hold_ms=3000)  # work injury: nobody ready, the caller hangs up
     ids = [r.record["uniqueid"] for r in (answered, abandoned) if r.record is not None]
@@ -75,14 +81,10 @@ def test_an_answered_and_an_abandoned_call_are_counted(
     intake = OrderIntake(ivr_service.engine, WorkOrderConfig())
     for event in (e for e in read_all(store.client) if e.call_id in ids):
         intake(event)
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    period = Period(first_day, _local_today(), "Asia/Shanghai")
     with Session(ivr_service.engine) as session:
-        facts = [
-            f
-            for f in call_stats.facts(session, Period(today, today, "Asia/Shanghai"))
-            if f.call_id in ids
-        ]
-    report = build(facts, Period(today, today, "Asia/Shanghai"), wrap_up_s=15)
+        facts = [f for f in call_stats.facts(session, period) if f.call_id in ids]
+    report = build(facts, period, wrap_up_s=15)
     assert report.total.calls == 2 and report.total.offered == 2
     wage, injury = report.by_queue["wage_arrears"], report.by_queue["work_injury"]
     assert (wage.answered, wage.abandoned, wage.connection_rate) == (1, 0, 1.0)

@@ -5,10 +5,13 @@ What a query finds: the order number, the caller's number, the caller's name, th
 call. Every whitespace-separated term must occur somewhere (AND), as a substring, case-blind.
 
 - SQLite: the FTS5 table `work_order_search` (trigram tokenizer, revision 0007). Each term is
-  one quoted FTS5 string, so quotes, `NEAR`, `*`, `AND`/`OR` and `:` are plain text. Trigrams
-  need three characters: a shorter term is a LIKE over the same table.
-- A query of short terms only is a filter tested row by row, newest first, on both
-  databases: its page ends at its 21st match instead of collecting every match first.
+  one quoted FTS5 string, so quotes, `NEAR`, `*`, `AND`/`OR` and `:` are plain text.
+- Trigrams need three characters. A term of one or two letters or digits (most Chinese
+  words: 工伤, 欠薪) is looked up in the gram index of revision 0011 (`backoffice.textgrams`):
+  on SQLite the FTS5 table `work_order_grams`, which drives a query of such terms newest
+  first; on PostgreSQL GIN indexes of `hotline_grams(...)`. Beside a longer term, a short one
+  is tested on the rows the trigram match hands over. A short term with other characters
+  (`A-`) has no index: it is a filter tested row by row, newest first.
 - PostgreSQL: ILIKE on the expressions that revision 0007 indexed with pg_trgm (GIN).
 
 Masked numbers stay masked: for an order whose caller's number the viewer sees masked, the
@@ -21,12 +24,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, literal_column, not_, or_, union
+from sqlalchemy import ColumnElement, Text, and_, func, literal, literal_column, not_, or_, union
 from sqlalchemy import select as sa_select
-from sqlalchemy.sql import column, table
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql import TableClause, column, table
 from sqlmodel import Session, col
 
+from backoffice import textgrams
 from backoffice.access import CENTRE_ROLES, Viewer
 from backoffice.domain.lifecycle import Role
 from backoffice.errors import Invalid
@@ -47,6 +53,7 @@ PG_TEXT = (
     " || ' ' || transcript)"
 )
 FTS_TABLE = "work_order_search"
+GRAMS_TABLE = "work_order_grams"
 ALL_COLUMNS = ("number", "phone", "body", "call_text")
 NUMBER_ONLY = ("number",)
 NO_PHONE = ("number", "body", "call_text")
@@ -115,6 +122,9 @@ class Plan:
     # SQLite: an FTS5 MATCH for the table to drive the query in rowid order, newest first,
     # so a page of a common word reads a page of matches instead of every one of them.
     fts_match: str | None = None
+    # SQLite: the text table the match (and `joins_fts`) is on: trigrams, or grams for a
+    # query of short words only.
+    fts_table: TableClause | None = None
     # SQLite: the clauses test the text table's own columns, so it must be joined.
     joins_fts: bool = False
     # PostgreSQL: the same terms as a row filter, tried first on the newest PROBE_WINDOW
@@ -127,12 +137,13 @@ def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
     masked = masked_orders(viewer)
     dialect = session.get_bind().dialect.name
     long = [t for t in query.terms if len(t) >= TRIGRAM]
-    if not long:
-        # Terms too short for trigrams (工伤, 欠薪: most Chinese words) have no index to use.
-        # Tested row by row, newest first, the page ends at its 21st match: a common word
-        # reads a few hundred rows; only a rare one reads the table, up to the time limit.
+    if not long and not all(textgrams.eligible(t) for t in query.terms):
+        # A short term no index holds (`A-`): tested row by row, newest first, the page ends
+        # at its 21st match.
         terms = (_term(dialect, t, masked, scan=True) for t in query.terms)
-        return Plan([and_(*terms)], joins_fts=dialect == "sqlite")
+        return Plan([and_(*terms)], joins_fts=dialect == "sqlite", fts_table=FTS)
+    if not long and dialect == "sqlite":
+        return _short_sqlite(query, masked)
     if dialect != "sqlite":
         # Numbers (orders, phones, credit codes) are rare by nature: straight to the indexes.
         numbers = any(_NUMBER_TERM.search(t) for t in query.terms)
@@ -144,7 +155,25 @@ def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
         return Plan([matching(session, query, viewer)])
     specs = [_spec(t, ALL_COLUMNS if masked is False else _guarded(t)) for t in long]
     short = [t for t in query.terms if len(t) < TRIGRAM]
-    return Plan([_term("sqlite", t, masked, scan=True) for t in short], " AND ".join(specs))
+    scanned = [_term("sqlite", t, masked, scan=True) for t in short]
+    return Plan(scanned, " AND ".join(specs), fts_table=FTS)
+
+
+def _short_sqlite(query: SearchQuery, masked: bool | ColumnElement[bool]) -> Plan:
+    """Grams only: terms of one or two letters or digits (工伤, 欠薪: most Chinese words)."""
+    if isinstance(masked, bool):
+        # The gram table hands over matches newest first: a page reads a page of matches.
+        columns = (lambda t: ALL_COLUMNS) if masked is False else _guarded
+        specs = [_gram_spec(t, columns(t)) for t in query.terms]
+        return Plan([], " AND ".join(specs), fts_table=GRAMS)
+    # A handler or lawyer (numbers masked on anonymous orders only): tested row by row on
+    # their own orders, newest first, the page ends at its 21st match.
+    terms = (_term("sqlite", t, masked, scan=True) for t in query.terms)
+    return Plan([and_(*terms)], joins_fts=True, fts_table=FTS)
+
+
+def _gram_spec(term: str, columns: tuple[str, ...]) -> str:
+    return "({" + " ".join(columns) + "} : " + textgrams.fts_query(term) + ")"
 
 
 def _guarded(term: str) -> tuple[str, ...]:
@@ -206,10 +235,11 @@ def _scanned(dialect: str, term: str, columns: tuple[str, ...]) -> ColumnElement
 
 
 FTS = table(FTS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
+GRAMS = table(GRAMS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
 
 
-def fts_matches(expression: str) -> ColumnElement[bool]:
-    return literal_column(FTS_TABLE).op("MATCH")(expression)
+def fts_matches(expression: str, on: TableClause = FTS) -> ColumnElement[bool]:
+    return literal_column(on.name).op("MATCH")(expression)
 
 
 def _sqlite(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
@@ -217,7 +247,10 @@ def _sqlite(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
     if len(term) >= TRIGRAM:
         match = fts_matches(_spec(term, columns))
         return col(WorkOrder.id).in_(sa_select(rowid).where(match))
-    # Too short for trigrams: LIKE over the index's own copy (no join back to the orders).
+    if textgrams.eligible(term):
+        match = fts_matches(_gram_spec(term, columns), GRAMS)
+        return col(WorkOrder.id).in_(sa_select(GRAMS.c.rowid).where(match))
+    # No index holds it: LIKE over the trigram table's own copy (no join back to the orders).
     pattern = like_pattern(term)
     likes = [FTS.c[name].like(pattern, escape="\\") for name in columns]
     return col(WorkOrder.id).in_(sa_select(rowid).where(or_(*likes)))
@@ -226,6 +259,8 @@ def _sqlite(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
 def _postgresql(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
     # One indexed SELECT per column, united: an OR across them, or with the transcript's
     # subquery, would make PostgreSQL filter the whole table instead of using the indexes.
+    if len(term) < TRIGRAM and textgrams.eligible(term):
+        return _postgresql_grams(term, columns)
     pattern = like_pattern(term)
     order_id = col(WorkOrder.id)
     parts = []
@@ -243,6 +278,32 @@ def _postgresql(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
             sa_select(order_id)
             .join(CallTranscript, col(CallTranscript.call_id) == col(WorkOrder.call_id))
             .where(spoken)
+        )
+    united = union(*(part.correlate(None) for part in parts))
+    return order_id.in_(sa_select(united.subquery().c.id))
+
+
+def _postgresql_grams(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
+    """A short term through revision 0011's GIN indexes of `hotline_grams(...)`."""
+    wanted = literal([term.lower()], ARRAY(Text))
+    order_id = col(WorkOrder.id)
+
+    def holds(expression: Any) -> ColumnElement[bool]:
+        grams: ColumnElement[Any] = func.hotline_grams(expression, type_=ARRAY(Text))
+        return grams.contains(wanted)
+
+    parts = []
+    if "number" in columns:
+        parts.append(sa_select(order_id).where(holds(col(WorkOrder.number))))
+    if "phone" in columns:
+        parts.append(sa_select(order_id).where(holds(col(WorkOrder.caller_phone))))
+    if "body" in columns:
+        parts.append(sa_select(order_id).where(holds(literal_column(PG_TEXT, Text))))
+    if "call_text" in columns:
+        parts.append(
+            sa_select(order_id)
+            .join(CallTranscript, col(CallTranscript.call_id) == col(WorkOrder.call_id))
+            .where(holds(col(CallTranscript.text)))
         )
     united = union(*(part.correlate(None) for part in parts))
     return order_id.in_(sa_select(united.subquery().c.id))

@@ -63,6 +63,7 @@ from backoffice.identifiers import credit_code_check_char  # noqa: E402
 from backoffice.models import OrgUnit, User  # noqa: E402
 from backoffice.passwords import hash_password  # noqa: E402
 from backoffice.services import auth  # noqa: E402
+from backoffice.textgrams import register_sqlite  # noqa: E402
 
 WORK_DIR = Path("/var/tmp/hotline-bench/backoffice")
 PG_ADMIN_URL = "postgresql://hotline_test:hotline_test@127.0.0.1:5432/postgres"
@@ -759,6 +760,7 @@ LOADED_TABLES = ("work_order", "work_order_event")
 def load_sqlite(tgt: Target, factory: OrderFactory) -> None:
     sqlite3.register_adapter(datetime, _sqlite_time)
     con = sqlite3.connect(tgt.url.removeprefix("sqlite:///"))
+    register_sqlite(con)  # the gram table's triggers call it for every order
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA cache_size=-400000")
     orders = _insert("work_order", ORDER_COLUMNS)

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from backoffice.textgrams import register_sqlite
 from hotline.settings import Settings
 
 # SQLite calls the progress handler every this many virtual-machine steps (well under 1 ms).
@@ -106,6 +107,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    register_sqlite(dbapi_connection)  # type: ignore[arg-type]  # the search triggers call it
 
 
 def create_tables(engine: Engine) -> None:

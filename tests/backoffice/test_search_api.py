@@ -301,25 +301,65 @@ def test_short_words_page_by_keyset_and_keep_masking_and_transcripts(
     session.commit()
 
 
-def test_a_short_word_is_a_filter_read_newest_first(db: Backend, session: Session) -> None:
-    # Two characters have no trigram: the page must not collect every match before the first
-    # 21 (a common word is in hundreds of thousands of orders on a real line).
+def _statements(db: Backend, run: Any) -> list[tuple[str, Any]]:
     from sqlalchemy import event
 
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if "LIKE" in statement.upper() and "work_order" in statement:
+        if statement.lstrip().upper().startswith("SELECT") and "work_order" in statement:
             seen.append((statement, params))
 
-    operator = user(session, "operator")
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
-        search.search_orders(session, operator, "工伤", limit=5)
+        run()
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
+    return seen
+
+
+def test_a_short_word_is_served_by_the_gram_index(
+    client: TestClient, db: Backend, session: Session
+) -> None:
+    # Two characters have no trigram; most Chinese words have two. A rare one must not read
+    # the table, and a common one must not collect every match before the first page.
+    rare = create(client, db.headers["operator"], summary="老板说包工头跑路了，工钱没着落")
+    operator = user(session, "operator")
+    seen = _statements(db, lambda: search.search_orders(session, operator, "着落", limit=5))
+    assert [o.id for o in search.search_orders(session, operator, "着落").items] == [rare["id"]]
+    statement, params = seen[-1]  # the page's query (PostgreSQL tries the newest orders first)
+    values = params.values() if isinstance(params, dict) else params
+    assert not any("%着落%" in str(v) for v in values), (statement, params)  # no LIKE on text
+    connection = session.connection()
+    if db.name == "postgresql":
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", params)
+        text_plan = "\n".join(str(row[0]) for row in plan)
+        connection.exec_driver_sql("RESET enable_seqscan")
+        assert "Bitmap Index Scan on ix_work_order_text_grams" in text_plan, text_plan
+        assert "Seq Scan" not in text_plan, text_plan
+        return
+    assert "work_order_grams MATCH" in statement, statement
+    plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+    steps = [str(row[-1]) for row in plan]
+    # The gram table drives the query in rowid order: no sort, no scan of work_order.
+    assert any("VIRTUAL TABLE INDEX" in step for step in steps), steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps
+    assert not any(step.split()[:2] == ["SCAN", "work_order"] for step in steps), steps
+
+
+def test_a_short_word_with_other_characters_is_a_filter_read_newest_first(
+    client: TestClient, db: Backend, session: Session
+) -> None:
+    # `A-` is no gram (grams hold letters and digits only): tested on the rows read, newest
+    # first, so the page still ends at its 21st match.
+    order = create(client, db.headers["operator"], summary="B栋A-座的工人全部被欠薪")
+    operator = user(session, "operator")
+    seen = _statements(db, lambda: search.search_orders(session, operator, "A-", limit=5))
+    assert [o.id for o in search.search_orders(session, operator, "A-").items][:1] == [order["id"]]
     [(statement, params)] = seen
-    # No set of matching ids (`id IN (SELECT ... UNION ...)`): a filter on the rows read.
+    values = params.values() if isinstance(params, dict) else params
+    assert any(str(v) == "%A-%" for v in values), (statement, params)
     assert "work_order.id IN" not in statement and "UNION" not in statement.upper(), statement
     connection = session.connection()
     if db.name == "postgresql":
@@ -333,6 +373,26 @@ def test_a_short_word_is_a_filter_read_newest_first(db: Backend, session: Sessio
     plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
     steps = [str(row[-1]) for row in plan]
     assert not any("TEMP B-TREE" in step for step in steps), steps
+
+
+def test_one_and_two_character_words_find_what_a_substring_search_finds(
+    client: TestClient, db: Backend
+) -> None:
+    op, viewer = db.headers["operator"], db.headers["viewer"]
+    first = create(client, op, summary="Boss欠薪3个月", caller_name="王五",
+                   caller_phone="13873805566")  # fmt: skip
+    second = create(client, op, summary="工伤认定，欠薪", employer_name="长沙市宏达公司")
+    assert found(client, op, "欠薪") == [second["id"], first["id"]]
+    assert found(client, op, "王") == [first["id"]]  # one character: a prefix of the grams
+    assert found(client, op, "五") == [first["id"]]  # the last character of its run
+    assert found(client, op, "boss") == [first["id"]]  # four letters: trigrams, case-blind
+    assert found(client, op, "OS") == [first["id"]]  # two letters inside a word, case-blind
+    assert found(client, op, "3个") == [first["id"]]
+    assert found(client, op, "定欠") == []  # not next to each other: a comma between
+    assert found(client, op, "欠薪 宏达") == [second["id"]]  # every word must occur
+    assert found(client, op, "欠薪 长沙市") == [second["id"]]  # beside a trigram word
+    assert found(client, op, "55") == [first["id"]]  # the caller's number, for the operator
+    assert first["id"] not in found(client, viewer, "55")  # masked: order numbers only
 
 
 @pytest.mark.parametrize("window", [2, 1000])
@@ -363,3 +423,22 @@ def test_a_search_gives_the_same_pages_whether_the_newest_orders_hold_them_or_no
     assert seen == sorted(common, reverse=True)
     assert found(client, op, "经济补偿") == [rare]
     assert found(client, op, "纠纷3 劳动合同") == [common[3]]
+
+
+def test_the_databases_gram_functions_agree_with_substrings(db: Backend, session: Session) -> None:
+    # The gram index must hold a term exactly when the text holds it as a substring: checked
+    # here for every one- and two-character term over texts mixing scripts and separators.
+    texts = ["拖欠工资!", "Boss欠薪3个月，工伤", "工资工资", "", " a-B ", "王 五"]
+    chars = sorted({c for t in texts for c in t.lower() if c.isalnum()})
+    terms = chars + [a + b for a in chars for b in chars]
+    connection = session.connection()
+    for text_ in texts:
+        if db.name == "postgresql":
+            row = connection.execute(text("SELECT hotline_grams(:t)"), {"t": text_}).scalar_one()
+            held = set(row)
+        else:
+            held = set(connection.execute(text("SELECT hotline_grams(:t)"), {"t": text_})
+                       .scalar_one().split())  # fmt: skip
+            held |= {g[0] for g in held}  # a character is found as the prefix of its grams
+        expected = {t for t in terms if t in text_.lower()}
+        assert {t for t in terms if t in held} == expected, text_

@@ -17,7 +17,7 @@ characters starting at each position and the last character of a run alone
   connection). A connection without it cannot write orders: it fails with "no such function"
   instead of leaving the index behind.
 - PostgreSQL: the immutable SQL function `hotline_grams(text) -> text[]` (every character and
-  every pair, lower-cased, without whitespace) and GIN indexes of it on the number, the
+  every pair within a word, lower-cased, no whitespace) and GIN indexes of it on the number, the
   caller's number, the order's text (revision 0007's expression) and the call transcript.
 """
 
@@ -38,15 +38,19 @@ PG_TEXT = (
     "(caller_name || ' ' || employer_name || ' ' || employer_credit_code || ' ' || summary"
     " || ' ' || transcript)"
 )
+# Every pair within a whitespace-separated word, and every character: built from arrays
+# (regexp splits, no DISTINCT, since GIN drops repeated keys itself), ten times faster than
+# cutting with substr over generate_series and sorting, which took 0.4 ms an order.
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION hotline_grams(t text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(DISTINCT g), '{}')
-    FROM (
-        SELECT substr(lower(t), i, n) AS g, n
-        FROM generate_series(1, char_length(t)) AS i, (VALUES (1), (2)) AS width(n)
-    ) AS cut
-    WHERE char_length(g) = n AND g !~ '[[:space:]]'
+    SELECT array(
+        SELECT substr(w, i, 2)
+        FROM regexp_split_to_table(lower(t), '[[:space:]]+') AS w,
+            generate_series(1, char_length(w) - 1) AS i
+        UNION ALL
+        SELECT unnest(regexp_split_to_array(regexp_replace(lower(t), '[[:space:]]+', '', 'g'), ''))
+    )
 $$
 """
 PG_INDEXES = (

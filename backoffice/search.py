@@ -114,6 +114,10 @@ def masked_orders(viewer: Viewer) -> bool | ColumnElement[bool]:
     return col(WorkOrder.anonymous).is_(True)
 
 
+FTS = table(FTS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
+GRAMS = table(GRAMS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
+
+
 @dataclass(frozen=True)
 class Plan:
     """How a search joins the list's query."""
@@ -124,7 +128,7 @@ class Plan:
     fts_match: str | None = None
     # SQLite: the text table the match (and `joins_fts`) is on: trigrams, or grams for a
     # query of short words only.
-    fts_table: TableClause | None = None
+    fts_table: TableClause = FTS
     # SQLite: the clauses test the text table's own columns, so it must be joined.
     joins_fts: bool = False
     # PostgreSQL: the same terms as a row filter, tried first on the newest PROBE_WINDOW
@@ -137,13 +141,14 @@ def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
     masked = masked_orders(viewer)
     dialect = session.get_bind().dialect.name
     long = [t for t in query.terms if len(t) >= TRIGRAM]
-    if not long and not all(textgrams.eligible(t) for t in query.terms):
-        # A short term no index holds (`A-`): tested row by row, newest first, the page ends
-        # at its 21st match.
-        terms = (_term(dialect, t, masked, scan=True) for t in query.terms)
-        return Plan([and_(*terms)], joins_fts=dialect == "sqlite", fts_table=FTS)
-    if not long and dialect == "sqlite":
-        return _short_sqlite(query, masked)
+    if not long:
+        if not all(textgrams.eligible(t) for t in query.terms):
+            # A short term no index holds (`A-`): tested row by row, newest first, the page
+            # ends at its 21st match.
+            terms = (_term(dialect, t, masked, scan=True) for t in query.terms)
+            return Plan([and_(*terms)], joins_fts=dialect == "sqlite")
+        if dialect == "sqlite":
+            return _short_sqlite(query, masked)
     if dialect != "sqlite":
         # Numbers (orders, phones, credit codes) are rare by nature: straight to the indexes.
         numbers = any(_NUMBER_TERM.search(t) for t in query.terms)
@@ -153,27 +158,32 @@ def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
         return Plan([matching(session, query, viewer)], probe=probe)
     if not isinstance(masked, bool):
         return Plan([matching(session, query, viewer)])
-    specs = [_spec(t, ALL_COLUMNS if masked is False else _guarded(t)) for t in long]
+    specs = [_spec(t, _searched(t, masked)) for t in long]
     short = [t for t in query.terms if len(t) < TRIGRAM]
     scanned = [_term("sqlite", t, masked, scan=True) for t in short]
-    return Plan(scanned, " AND ".join(specs), fts_table=FTS)
+    return Plan(scanned, " AND ".join(specs))
 
 
 def _short_sqlite(query: SearchQuery, masked: bool | ColumnElement[bool]) -> Plan:
     """Grams only: terms of one or two letters or digits (工伤, 欠薪: most Chinese words)."""
     if isinstance(masked, bool):
         # The gram table hands over matches newest first: a page reads a page of matches.
-        columns = (lambda t: ALL_COLUMNS) if masked is False else _guarded
-        specs = [_gram_spec(t, columns(t)) for t in query.terms]
+        specs = [_gram_spec(t, _searched(t, masked)) for t in query.terms]
         return Plan([], " AND ".join(specs), fts_table=GRAMS)
     # A handler or lawyer (numbers masked on anonymous orders only): tested row by row on
     # their own orders, newest first, the page ends at its 21st match.
     terms = (_term("sqlite", t, masked, scan=True) for t in query.terms)
-    return Plan([and_(*terms)], joins_fts=True, fts_table=FTS)
+    return Plan([and_(*terms)], joins_fts=True)
 
 
 def _gram_spec(term: str, columns: tuple[str, ...]) -> str:
     return "({" + " ".join(columns) + "} : " + textgrams.fts_query(term) + ")"
+
+
+def _searched(term: str, masked: bool) -> tuple[str, ...]:
+    """The text table's columns ``term`` is looked up in, for a viewer who sees numbers
+    masked on every order or on none."""
+    return _guarded(term) if masked else ALL_COLUMNS
 
 
 def _guarded(term: str) -> tuple[str, ...]:
@@ -232,10 +242,6 @@ def _scanned(dialect: str, term: str, columns: tuple[str, ...]) -> ColumnElement
         )
         found.append(spoken.exists())
     return or_(*found)
-
-
-FTS = table(FTS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
-GRAMS = table(GRAMS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
 
 
 def fts_matches(expression: str, on: TableClause = FTS) -> ColumnElement[bool]:

@@ -128,16 +128,15 @@ def _search_page(
     index hands matches over in that order, so a page never waits for every match."""
     plan = search.plan(session, found, viewer)
     order_id: ColumnElement[Any]
-    text_table = plan.fts_table if plan.fts_table is not None else search.FTS
     if plan.fts_match is None and not plan.joins_fts:
         order_id = cast(ColumnElement[Any], col(WorkOrder.id))
         query = select(WorkOrder)
     else:
-        order_id = text_table.c.rowid
-        query = select(WorkOrder).join(text_table, text_table.c.rowid == col(WorkOrder.id))
+        order_id = plan.fts_table.c.rowid
+        query = select(WorkOrder).join(plan.fts_table, order_id == col(WorkOrder.id))
     clauses = list(clauses)
     if plan.fts_match is not None:
-        clauses.append(search.fts_matches(plan.fts_match, text_table))
+        clauses.append(search.fts_matches(plan.fts_match, plan.fts_table))
     before = decode_cursor(cursor)[1] if cursor is not None else None
     if before is not None:
         clauses.append(order_id < before)

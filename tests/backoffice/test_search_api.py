@@ -318,6 +318,24 @@ def _statements(db: Backend, run: Any) -> list[tuple[str, Any]]:
     return seen
 
 
+def _values(params: Any) -> list[str]:
+    return [str(v) for v in (params.values() if isinstance(params, dict) else params)]
+
+
+def _explain(session: Session, db: Backend, statement: str, params: Any) -> list[str]:
+    """The plan's lines: PostgreSQL's EXPLAIN with sequential scans discouraged (a tiny test
+    table would be read whole anyway), SQLite's EXPLAIN QUERY PLAN steps."""
+    connection = session.connection()
+    if db.name == "postgresql":
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", params)
+        lines = [str(row[0]) for row in rows]
+        connection.exec_driver_sql("RESET enable_seqscan")
+        return lines
+    steps = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+    return [str(row[-1]) for row in steps]
+
+
 def test_a_short_word_is_served_by_the_gram_index(
     client: TestClient, db: Backend, session: Session
 ) -> None:
@@ -328,20 +346,14 @@ def test_a_short_word_is_served_by_the_gram_index(
     seen = _statements(db, lambda: search.search_orders(session, operator, "着落", limit=5))
     assert [o.id for o in search.search_orders(session, operator, "着落").items] == [rare["id"]]
     statement, params = seen[-1]  # the page's query (PostgreSQL tries the newest orders first)
-    values = params.values() if isinstance(params, dict) else params
-    assert not any("%着落%" in str(v) for v in values), (statement, params)  # no LIKE on text
-    connection = session.connection()
+    assert "%着落%" not in _values(params), (statement, params)  # no LIKE on the text
+    steps = _explain(session, db, statement, params)
     if db.name == "postgresql":
-        connection.exec_driver_sql("SET enable_seqscan = off")
-        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", params)
-        text_plan = "\n".join(str(row[0]) for row in plan)
-        connection.exec_driver_sql("RESET enable_seqscan")
+        text_plan = "\n".join(steps)
         assert "Bitmap Index Scan on ix_work_order_text_grams" in text_plan, text_plan
         assert "Seq Scan" not in text_plan, text_plan
         return
     assert "work_order_grams MATCH" in statement, statement
-    plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-    steps = [str(row[-1]) for row in plan]
     # The gram table drives the query in rowid order: no sort, no scan of work_order.
     assert any("VIRTUAL TABLE INDEX" in step for step in steps), steps
     assert not any("TEMP B-TREE" in step for step in steps), steps
@@ -358,20 +370,14 @@ def test_a_short_word_with_other_characters_is_a_filter_read_newest_first(
     seen = _statements(db, lambda: search.search_orders(session, operator, "A-", limit=5))
     assert [o.id for o in search.search_orders(session, operator, "A-").items][:1] == [order["id"]]
     [(statement, params)] = seen
-    values = params.values() if isinstance(params, dict) else params
-    assert any(str(v) == "%A-%" for v in values), (statement, params)
+    assert "%A-%" in _values(params), (statement, params)
     assert "work_order.id IN" not in statement and "UNION" not in statement.upper(), statement
-    connection = session.connection()
+    steps = _explain(session, db, statement, params)
     if db.name == "postgresql":
-        connection.exec_driver_sql("SET enable_seqscan = off")
-        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", params)
-        text_plan = "\n".join(str(row[0]) for row in plan)
-        connection.exec_driver_sql("RESET enable_seqscan")
+        text_plan = "\n".join(steps)
         assert "Index Scan Backward using pk_work_order on work_order" in text_plan, text_plan
         assert "Sort" not in text_plan, text_plan
         return
-    plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-    steps = [str(row[-1]) for row in plan]
     assert not any("TEMP B-TREE" in step for step in steps), steps
 
 

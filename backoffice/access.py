@@ -15,8 +15,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_, select, true
 from sqlmodel import Session, col
 
 from backoffice.domain.lifecycle import Actor, Role, Status
@@ -58,7 +59,7 @@ def viewer_from(user: User, unit: OrgUnit | None) -> Viewer:
     )
 
 
-def subtree_ids(path: str) -> ColumnElement[bool]:
+def subtree_ids(path: str | BindParameter[str]) -> ColumnElement[bool]:
     """Orders whose org unit is in the subtree rooted at ``path``."""
     units = select(col(OrgUnit.id)).where(col(OrgUnit.path).startswith(path))
     return col(WorkOrder.org_unit_id).in_(units)
@@ -66,23 +67,62 @@ def subtree_ids(path: str) -> ColumnElement[bool]:
 
 def visible(viewer: Viewer) -> ColumnElement[bool]:
     """The WHERE clause of the work orders ``viewer`` may see."""
-    mine = col(WorkOrder.assignee_id) == viewer.user_id
-    taken = col(WorkOrder.created_by_id) == viewer.user_id
-    seen = or_(_in_scope(viewer), mine, taken)
-    if viewer.role in CONFIDENTIAL_READERS:
+    return _visible(visibility(viewer), viewer.user_id, viewer.org_path)
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What shapes a viewer's access rule; their id and path are its values."""
+
+    scope: str  # all | dispatched (handlers, lawyers) | root (and unplaced orders) | subtree
+    confidential: bool  # sees confidential orders without being their assignee
+
+
+def visibility(viewer: Viewer) -> Visibility:
+    if viewer.role is Role.ADMIN:
+        scope = "all"
+    elif viewer.role in ORG_UNIT_ROLES:
+        scope = "dispatched"
+    else:
+        scope = "root" if viewer.at_root else "subtree"
+    return Visibility(scope, viewer.role in CONFIDENTIAL_READERS)
+
+
+# Lists build their statement once per shape (backoffice.services.order_lists) with the
+# viewer's values as these bind parameters.
+VIEWER_ID, VIEWER_PATH = "viewer_id", "viewer_path"
+
+
+def visible_params(viewer: Viewer) -> dict[str, object]:
+    return {VIEWER_ID: viewer.user_id, VIEWER_PATH: viewer.org_path}
+
+
+@lru_cache(maxsize=16)
+def visible_clause(shape: Visibility) -> ColumnElement[bool]:
+    """`visible` with the viewer's id and path as bind parameters (see `visible_params`)."""
+    return _visible(shape, bindparam(VIEWER_ID), bindparam(VIEWER_PATH))
+
+
+def _visible(
+    shape: Visibility, user_id: int | BindParameter[int], path: str | BindParameter[str]
+) -> ColumnElement[bool]:
+    mine = col(WorkOrder.assignee_id) == user_id
+    taken = col(WorkOrder.created_by_id) == user_id
+    seen = or_(_in_scope(shape.scope, path), mine, taken)
+    if shape.confidential:
         return seen
     return and_(seen, or_(col(WorkOrder.confidential).is_(False), mine))
 
 
-def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
-    if viewer.role is Role.ADMIN:
+def _in_scope(scope: str, path: str | BindParameter[str]) -> ColumnElement[bool]:
+    if scope == "all":
         return true()
-    scope = subtree_ids(viewer.org_path)
-    if viewer.role in ORG_UNIT_ROLES:
-        return and_(scope, col(WorkOrder.status) != Status.ACCEPTED)
-    if viewer.at_root:
-        return or_(scope, col(WorkOrder.org_unit_id).is_(None))
-    return scope
+    in_subtree = subtree_ids(path)
+    if scope == "dispatched":
+        return and_(in_subtree, col(WorkOrder.status) != Status.ACCEPTED)
+    if scope == "root":
+        return or_(in_subtree, col(WorkOrder.org_unit_id).is_(None))
+    return in_subtree
 
 
 def masks_phone(viewer: Viewer, order: WorkOrder) -> bool:

@@ -323,7 +323,7 @@ def search_orders(
     *,
     limit: int = 20,
     cursor: str | None = None,
-) -> order_lists.Page:
+) -> order_lists.Page[WorkOrder]:
     """The orders matching ``q`` (and ``filters``) that ``actor`` may see, newest first, a
     keyset page at a time: the list with a search box."""
     base = filters or order_lists.OrderFilters()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -16,6 +17,7 @@ from backoffice.models import User
 from backoffice.services import auth
 
 LOGIN_PATH = "/api/v1/auth/login"
+T = TypeVar("T")
 
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` in the thread pool,
@@ -52,6 +54,10 @@ TokenDep = Annotated[str | None, Depends(_bearer)]
 
 def get_signed_in(session: SessionDep, token: TokenDep) -> Viewer:
     """The token's user and their place in the network, in one query."""
+    return sign_in(session, token)[1]
+
+
+def sign_in(session: Session, token: str | None) -> tuple[User, Viewer]:
     found = auth.signed_in(session, token) if token else None
     if found is None:
         raise Unauthorized("sign in first: a valid bearer token is required")
@@ -59,7 +65,24 @@ def get_signed_in(session: SessionDep, token: TokenDep) -> Viewer:
     # The session's identity map holds weak references: keeping the user's unit here makes
     # the services' `viewer_of` find it there instead of asking the database again.
     session.info["signed_in"] = (user, unit)
-    return viewer_from(user, unit)
+    return user, viewer_from(user, unit)
+
+
+async def signed_in_work(
+    session: Session, token: str | None, work: Callable[[User, Viewer], T]
+) -> T:
+    """Sign in and do ``work`` in one trip to the thread pool, for the busiest reads.
+
+    Through dependencies a read costs three trips (`get_signed_in`, a `def` endpoint, and
+    the validation of its answer) at about 0.2 ms of a core each; an `async` endpoint that
+    calls this makes one, and FastAPI validates its answer on the event loop.
+    """
+
+    def run() -> T:
+        user, viewer = sign_in(session, token)
+        return work(user, viewer)
+
+    return await run_in_threadpool(run)
 
 
 SignedIn = Annotated[Viewer, Depends(get_signed_in)]

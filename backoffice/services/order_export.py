@@ -131,7 +131,7 @@ def _stream(
     actor: User,
     viewer: Viewer,
     filters: order_lists.OrderFilters,
-    page: order_lists.Page,
+    page: order_lists.Page[WorkOrder],
     units: Mapping[int, str],
     tz: str,
     lang: str,

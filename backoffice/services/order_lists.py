@@ -7,12 +7,12 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from functools import lru_cache
+from typing import Any, Generic, Protocol, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_
-from sqlalchemy.orm import load_only
+import sqlalchemy
+from sqlalchemy import BindParameter, ColumnElement, Row, Select, and_, bindparam, func, or_, tuple_
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from backoffice import access, search
 from backoffice.access import Viewer, viewer_of
@@ -20,7 +20,7 @@ from backoffice.domain import lifecycle as lc
 from backoffice.domain.deadlines import Category, DueState
 from backoffice.errors import Forbidden, Invalid
 from backoffice.models import OrgUnit, User, WorkOrder, utcnow
-from backoffice.models.base import MAX_ID
+from backoffice.models.base import MAX_ID, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,47 @@ class OrderFilters:
     q: str | None = None
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Page:
-    items: list[WorkOrder]
+class Page(Generic[T]):
+    items: list[T]
     next_cursor: str | None
+
+
+class ListedOrder(Protocol):
+    """What a list row holds: a whole `WorkOrder`, or a row of the list's columns."""
+
+    id: int | None
+    created_at: datetime
+    urgent: bool
 
 
 MAX_PAGE = 100
 SOON = timedelta(hours=24)  # the default of domain.deadlines.due_state
+
+
+@dataclass(frozen=True)
+class Where:
+    """The shape of a list's WHERE clause: which filters are on, not their values.
+
+    Lists build their statement once per shape and pass the values as bind parameters:
+    building a statement costs more than SQLite or PostgreSQL take to run a page of it.
+    """
+
+    visibility: access.Visibility
+    status: bool = False
+    category: bool = False
+    unit: bool = False
+    assignee: bool = False
+    overdue: bool | None = None
+    created_from: bool = False
+    created_to: bool = False
+    urgent: bool | None = None
+    due: DueState | None = None
+    caller: bool = False
+    caller_named: bool = False  # the caller's number, but not on anonymous orders
 
 
 def list_orders(
@@ -60,42 +93,89 @@ def list_orders(
     cursor: str | None = None,
     now: datetime | None = None,
     urgent_first: bool = False,
-    only: Sequence[str] = (),
-) -> Page:
+) -> Page[WorkOrder]:
     """Newest first, a page at a time by keyset on (created_at, id): a page never repeats or
     skips an order however many come in meanwhile, and page 1000 costs what page 1 does.
 
     ``urgent_first`` (the pages) puts urgent orders before the others, keyset on
     (urgent, created_at, id); its cursors are not interchangeable with the plain ones.
-    ``only`` names the columns the caller reads (the id and the cursor's are always loaded):
-    a list then skips the long texts (summary aside, transcripts can be pages long).
     """
+    return _list(session, actor, filters, limit, cursor, now, urgent_first, ())
+
+
+def list_rows(
+    session: Session,
+    actor: User,
+    filters: OrderFilters,
+    columns: Sequence[str],
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page[Row[Any]]:
+    """`list_orders` reading only ``columns`` (and the cursor's) into plain rows: the JSON
+    list skips the long texts and the ORM's work of building entities."""
+    return _list(session, actor, filters, limit, cursor, None, False, tuple(columns))
+
+
+def _list(
+    session: Session,
+    actor: User,
+    filters: OrderFilters,
+    limit: int,
+    cursor: str | None,
+    now: datetime | None,
+    urgent_first: bool,
+    columns: tuple[str, ...],
+) -> Page[Any]:
     limit = max(1, min(limit, MAX_PAGE))
     viewer = viewer_of(session, actor)
-    clauses = [access.visible(viewer), *filter_clauses(session, filters, now)]
-    if filters.caller_phone:
-        clauses.append(_caller(viewer, filters.caller_phone))
+    where, params = where_of(session, viewer, filters, now)
     found = search.parse_query(filters.q) if filters.q is not None else None
     if found is not None:
-        return _search_page(session, viewer, found, clauses, limit, cursor, only)
-    newest: list[ColumnElement[Any]] = [col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc()]
-    order_by = [col(WorkOrder.urgent).desc(), *newest] if urgent_first else newest
+        return _search_page(session, viewer, found, where, params, limit, cursor, columns)
+    after = None
     if cursor is not None and urgent_first:
-        clauses.append(_after_urgent(*decode_urgent_cursor(cursor)))
+        urgent, created_at, order_id = decode_urgent_cursor(cursor)
+        after = "urgent" if urgent else "not-urgent"
+        params |= {"after_created": created_at, "after_id": order_id}
     elif cursor is not None:
-        clauses.append(_after(*decode_cursor(cursor)))
-    query = select(WorkOrder).where(*clauses).order_by(*order_by).limit(limit + 1)
-    return _page(list(session.exec(_only(query, only)).all()), limit, urgent_first)
+        after = "newest"
+        params |= dict(zip(("after_created", "after_id"), decode_cursor(cursor), strict=True))
+    query = _list_query(where, after, urgent_first, limit + 1, columns)
+    return _page(_run(session, query, params), limit, urgent_first)
 
 
-def _only(query: SelectOfScalar[WorkOrder], only: Sequence[str]) -> SelectOfScalar[WorkOrder]:
-    if not only:
-        return query
-    names = {*only, "id", "created_at", "urgent"}
-    return query.options(load_only(*(getattr(WorkOrder, name) for name in sorted(names))))
+_NEWEST: tuple[ColumnElement[Any], ...] = (
+    col(WorkOrder.created_at).desc(),
+    col(WorkOrder.id).desc(),
+)
 
 
-def _page(rows: list[WorkOrder], limit: int, urgent_first: bool = False) -> Page:
+@lru_cache(maxsize=1024)
+def _list_query(
+    where: Where, after: str | None, urgent_first: bool, limit: int, columns: tuple[str, ...]
+) -> Select[Any]:
+    clauses = list(where_clauses(where))
+    if after == "newest":
+        clauses.append(_after())
+    elif after is not None:
+        clauses.append(_after_urgent(after == "urgent"))
+    order_by: list[ColumnElement[Any]] = list(_NEWEST)
+    if urgent_first:
+        order_by.insert(0, col(WorkOrder.urgent).desc())
+    return _selected(columns).where(*clauses).order_by(*order_by).limit(limit)
+
+
+def _selected(columns: Sequence[str]) -> Select[Any]:
+    # sqlmodel's select of the entity (its session hands back WorkOrders), SQLAlchemy's of
+    # the columns (plain rows).
+    if not columns:
+        return cast(Select[Any], select(WorkOrder))
+    names = {*columns, "id", "created_at", "urgent"}
+    return sqlalchemy.select(*(getattr(WorkOrder, name) for name in sorted(names)))
+
+
+def _page(rows: list[Any], limit: int, urgent_first: bool = False) -> Page[Any]:
     more = len(rows) > limit
     items = rows[:limit]
     if not more:
@@ -104,37 +184,27 @@ def _page(rows: list[WorkOrder], limit: int, urgent_first: bool = False) -> Page
     return Page(items, encode_urgent_cursor(last) if urgent_first else encode_cursor(last))
 
 
-def _caller(viewer: access.Viewer, phone: str) -> ColumnElement[bool]:
-    # Looking orders up by number is seeing the number: a role that has numbers masked may
-    # not do it, and handlers may not find anonymous callers this way.
-    if access.masks_number(viewer.role, anonymous=False):
-        raise Forbidden(f"a {viewer.role} does not see callers' numbers")
-    same = col(WorkOrder.caller_phone) == phone
-    if access.masks_number(viewer.role, anonymous=True):
-        return and_(same, col(WorkOrder.anonymous).is_(False))
-    return same
-
-
 def _search_page(
     session: Session,
     viewer: Viewer,
     found: search.SearchQuery,
-    clauses: list[ColumnElement[bool]],
+    where: Where,
+    params: dict[str, Any],
     limit: int,
     cursor: str | None,
-    only: Sequence[str] = (),
-) -> Page:
+    columns: tuple[str, ...],
+) -> Page[Any]:
     """Search results, newest first by arrival (id), keyset on the id: on SQLite the text
     index hands matches over in that order, so a page never waits for every match."""
     plan = search.plan(session, found, viewer)
     order_id: ColumnElement[Any]
+    query = _selected(columns)
     if plan.fts_match is None and not plan.joins_fts:
         order_id = cast(ColumnElement[Any], col(WorkOrder.id))
-        query = select(WorkOrder)
     else:
         order_id = plan.fts_table.c.rowid
-        query = select(WorkOrder).join(plan.fts_table, order_id == col(WorkOrder.id))
-    clauses = list(clauses)
+        query = query.join(plan.fts_table, order_id == col(WorkOrder.id))
+    clauses = list(where_clauses(where))
     if plan.fts_match is not None:
         clauses.append(search.fts_matches(plan.fts_match, plan.fts_table))
     before = decode_cursor(cursor)[1] if cursor is not None else None
@@ -147,48 +217,108 @@ def _search_page(
         top = before if before is not None else session.exec(select(func.max(WorkOrder.id))).one()
         if top is not None:
             window = [*clauses, plan.probe, order_id >= top - search.PROBE_WINDOW]
-            rows = list(session.exec(_only(query.where(*window), only)).all())
+            rows = _run(session, query.where(*window), params)
             if len(rows) > limit:
                 return _page(rows, limit)
-    query = query.where(*clauses, *plan.clauses)
-    return _page(list(session.exec(_only(query, only)).all()), limit)
+    return _page(_run(session, query.where(*clauses, *plan.clauses), params), limit)
 
 
-def filter_clauses(
-    session: Session, filters: OrderFilters, now: datetime | None = None
-) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of ``filters`` but the search (the access rule is the caller's)."""
-    clauses: list[ColumnElement[bool]] = []
+def _run(session: Session, query: Select[Any], params: dict[str, Any]) -> list[Any]:
+    # WorkOrders from sqlmodel's select of the entity, rows from SQLAlchemy's of columns;
+    # sqlmodel's overloads cannot tell the two apart once the query is typed as either.
+    return list(session.exec(cast(Any, query), params=params).all())
+
+
+def where_of(
+    session: Session, viewer: Viewer, filters: OrderFilters, now: datetime | None = None
+) -> tuple[Where, dict[str, Any]]:
+    """The shape of ``filters``' WHERE clause (the search aside) and its bind parameters,
+    the viewer's access rule included; refuses filters that name what does not exist."""
+    params: dict[str, Any] = access.visible_params(viewer)
     if filters.status:
-        clauses.append(col(WorkOrder.status).in_(list(filters.status)))
+        params["status"] = list(filters.status)
     if filters.category:
-        clauses.append(col(WorkOrder.category).in_(list(filters.category)))
+        params["category"] = list(filters.category)
     if filters.org_unit_id is not None:
         unit = session.get(OrgUnit, filters.org_unit_id)
         if unit is None:
             raise Invalid(f"org unit {filters.org_unit_id} does not exist")
-        clauses.append(access.subtree_ids(unit.path))
+        params["unit_path"] = unit.path
     if filters.assignee_id is not None:
-        clauses.append(col(WorkOrder.assignee_id) == filters.assignee_id)
-    if filters.overdue is not None:
-        clauses.append(_overdue(now or utcnow(), filters.overdue))
-    if filters.created_from is not None:
-        clauses.append(col(WorkOrder.created_at) >= filters.created_from)
-    if filters.created_to is not None:
-        clauses.append(col(WorkOrder.created_at) < filters.created_to)
-    if filters.urgent is not None:
-        clauses.append(col(WorkOrder.urgent).is_(filters.urgent))
-    if filters.due is DueState.OVERDUE:
-        clauses.append(_overdue(now or utcnow(), True))
-    elif filters.due is DueState.DUE_SOON:
-        clauses.append(_due_soon(now or utcnow()))
-    elif filters.due is not None:
+        params["assignee_id"] = filters.assignee_id
+    if filters.overdue is not None or filters.due is not None:
+        params["now"] = now or utcnow()
+        params["soon"] = params["now"] + SOON
+    if filters.due not in (None, DueState.OVERDUE, DueState.DUE_SOON):
         raise Invalid("the deadline filter is due_soon or overdue")
-    return clauses
+    if filters.created_from is not None:
+        params["created_from"] = filters.created_from
+    if filters.created_to is not None:
+        params["created_to"] = filters.created_to
+    named = False
+    if filters.caller_phone:
+        named = _caller_named(viewer)
+        params["caller_phone"] = filters.caller_phone
+    where = Where(
+        visibility=access.visibility(viewer),
+        status=bool(filters.status),
+        category=bool(filters.category),
+        unit=filters.org_unit_id is not None,
+        assignee=filters.assignee_id is not None,
+        overdue=filters.overdue,
+        created_from=filters.created_from is not None,
+        created_to=filters.created_to is not None,
+        urgent=filters.urgent,
+        due=filters.due,
+        caller=bool(filters.caller_phone),
+        caller_named=named,
+    )
+    return where, params
 
 
-def _overdue(now: datetime, overdue: bool) -> ColumnElement[bool]:
+def _caller_named(viewer: access.Viewer) -> bool:
+    # Looking orders up by number is seeing the number: a role that has numbers masked may
+    # not do it, and handlers may not find anonymous callers this way.
+    if access.masks_number(viewer.role, anonymous=False):
+        raise Forbidden(f"a {viewer.role} does not see callers' numbers")
+    return access.masks_number(viewer.role, anonymous=True)
+
+
+@lru_cache(maxsize=1024)
+def where_clauses(where: Where) -> tuple[ColumnElement[bool], ...]:
+    """The clauses of a `Where`, its values as the bind parameters `where_of` names."""
+    clauses = [access.visible_clause(where.visibility)]
+    if where.status:
+        clauses.append(col(WorkOrder.status).in_(bindparam("status", expanding=True)))
+    if where.category:
+        clauses.append(col(WorkOrder.category).in_(bindparam("category", expanding=True)))
+    if where.unit:
+        clauses.append(access.subtree_ids(bindparam("unit_path")))
+    if where.assignee:
+        clauses.append(col(WorkOrder.assignee_id) == bindparam("assignee_id"))
+    if where.overdue is not None:
+        clauses.append(_overdue(where.overdue))
+    if where.created_from:
+        clauses.append(col(WorkOrder.created_at) >= _moment("created_from"))
+    if where.created_to:
+        clauses.append(col(WorkOrder.created_at) < _moment("created_to"))
+    if where.urgent is not None:
+        clauses.append(col(WorkOrder.urgent).is_(where.urgent))
+    if where.due is DueState.OVERDUE:
+        clauses.append(_overdue(True))
+    elif where.due is DueState.DUE_SOON:
+        clauses.append(_due_soon())
+    if where.caller:
+        same = col(WorkOrder.caller_phone) == bindparam("caller_phone")
+        clauses.append(
+            and_(same, col(WorkOrder.anonymous).is_(False)) if where.caller_named else same
+        )
+    return tuple(clauses)
+
+
+def _overdue(overdue: bool) -> ColumnElement[bool]:
     # The lifecycle keeps only the deadlines that bind the order now, so a past one is overdue.
+    now = _moment("now")
     sign, reply = col(WorkOrder.sign_due), col(WorkOrder.reply_due)
     late = or_(sign < now, reply < now)
     if overdue:
@@ -196,20 +326,27 @@ def _overdue(now: datetime, overdue: bool) -> ColumnElement[bool]:
     return and_(or_(sign.is_(None), sign >= now), or_(reply.is_(None), reply >= now))
 
 
-def _due_soon(now: datetime) -> ColumnElement[bool]:
+def _due_soon() -> ColumnElement[bool]:
     # Amber as domain.deadlines.due_state paints it: a deadline within a day, none passed.
-    soon = now + SOON
+    now, soon = _moment("now"), _moment("soon")
     sign, reply = col(WorkOrder.sign_due), col(WorkOrder.reply_due)
     near = or_(and_(sign >= now, sign <= soon), and_(reply >= now, reply <= soon))
-    return and_(near, _overdue(now, False))
+    return and_(near, _overdue(False))
 
 
-def _after(created_at: datetime, order_id: int) -> ColumnElement[bool]:
-    created = col(WorkOrder.created_at)
-    return or_(created < created_at, and_(created == created_at, col(WorkOrder.id) < order_id))
+def _moment(name: str) -> BindParameter[datetime]:
+    return bindparam(name, type_=UTCDateTime())
 
 
-def encode_cursor(order: WorkOrder) -> str:
+def _after() -> ColumnElement[bool]:
+    # A row value, not `created < c OR (created = c AND id < i)`: SQLite plans the OR as two
+    # index searches merged and sorted (46 ms for a page of signed+handling on 1M orders,
+    # against 0.06 ms for one range on the (created_at, id) index).
+    moment = (col(WorkOrder.created_at), col(WorkOrder.id))
+    return tuple_(*moment) < tuple_(_moment("after_created"), bindparam("after_id"))
+
+
+def encode_cursor(order: ListedOrder) -> str:
     text = f"{order.created_at.astimezone(UTC).isoformat()}|{order.id}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -226,13 +363,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     return created_at, oid
 
 
-def _after_urgent(urgent: bool, created_at: datetime, order_id: int) -> ColumnElement[bool]:
+def _after_urgent(urgent: bool) -> ColumnElement[bool]:
     flag = col(WorkOrder.urgent)
-    later = and_(flag.is_(urgent), _after(created_at, order_id))
+    later = and_(flag.is_(urgent), _after())
     return or_(flag.is_(False), later) if urgent else later
 
 
-def encode_urgent_cursor(order: WorkOrder) -> str:
+def encode_urgent_cursor(order: ListedOrder) -> str:
     text = f"{int(order.urgent)}|{order.created_at.astimezone(UTC).isoformat()}|{order.id}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 

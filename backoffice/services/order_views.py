@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
 
 from backoffice import access
 from backoffice.access import ORG_UNIT_ROLES, Viewer
@@ -26,7 +29,7 @@ WITHHELD = "（保密）"  # what lists show instead of a confidential order's s
 _SEVERITY = (DueState.NONE, DueState.OK, DueState.DUE_SOON, DueState.OVERDUE)
 
 
-def order_due_state(order: WorkOrder, now: datetime) -> DueState:
+def order_due_state(order: Listed, now: datetime) -> DueState:
     """The worse of the sign and reply deadlines' traffic lights."""
     states = (due_state(order.sign_due, now), due_state(order.reply_due, now))
     return max(states, key=_SEVERITY.index)
@@ -42,24 +45,30 @@ def _masked_fields(order: WorkOrder, viewer: Viewer) -> dict[str, str]:
     }
 
 
+# A whole WorkOrder, or a row of the list's columns (order_lists.list_rows).
+Listed = WorkOrder | Row[Any]
+
 # What a list shows of an order; reading just these (not the whole row through model_dump)
 # is most of what a page of 100 costs.
 _LIST_FIELDS = tuple(name for name in WorkOrderListItem.model_fields if name != "due_state")
-# The columns present_item reads (for order_lists.list_orders' ``only``).
+# The columns present_item reads (for order_lists.list_rows).
 LIST_COLUMNS = _LIST_FIELDS
 
 
-def present_item(
-    order: WorkOrder, viewer: Viewer, now: datetime | None = None
-) -> WorkOrderListItem:
+def present_item(order: Listed, viewer: Viewer, now: datetime | None = None) -> WorkOrderListItem:
+    return WorkOrderListItem.model_validate(item_fields(order, viewer, now or utcnow()))
+
+
+def item_fields(order: Listed, viewer: Viewer, now: datetime) -> dict[str, object]:
+    """What `present_item` shows, unvalidated: the JSON list validates its whole page once."""
     fields: dict[str, object] = {name: getattr(order, name) for name in _LIST_FIELDS}
-    if access.masks_phone(viewer, order):
+    if access.masks_number(viewer.role, order.anonymous):
         fields["caller_phone"] = mask_phone(order.caller_phone)
         fields["summary"] = redact_text(order.summary)
     if order.confidential:
         fields["summary"] = WITHHELD
-    fields["due_state"] = order_due_state(order, now or utcnow())
-    return WorkOrderListItem.model_validate(fields)
+    fields["due_state"] = order_due_state(order, now)
+    return fields
 
 
 def _yuan(fen: int | None) -> Decimal | None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from backoffice.identifiers import credit_code_check_char
 from backoffice.models import User
+
+if TYPE_CHECKING:
+    from tests.backoffice.conftest import Backend
 
 API = "/api/v1"
 LOUDI_MOBILE = "13873801234"  # geocodes to 湖南省娄底市
@@ -48,3 +52,37 @@ def user(session: Session, username: str) -> User:
     found = session.exec(select(User).where(User.username == username)).first()
     assert found is not None
     return found
+
+
+def statements(db: Backend, run: Any) -> list[tuple[str, Any]]:
+    """The SELECTs of work orders that ``run`` sends, with their parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "work_order" in statement:
+            seen.append((statement, params))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    return seen
+
+
+def bound_values(params: Any) -> list[str]:
+    return [str(v) for v in (params.values() if isinstance(params, dict) else params)]
+
+
+def explain(session: Session, db: Backend, statement: str, params: Any) -> list[str]:
+    """The plan's lines: PostgreSQL's EXPLAIN with sequential scans discouraged (a tiny test
+    table would be read whole anyway), SQLite's EXPLAIN QUERY PLAN steps."""
+    connection = session.connection()
+    if db.name == "postgresql":
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", params)
+        lines = [str(row[0]) for row in rows]
+        connection.exec_driver_sql("RESET enable_seqscan")
+        return lines
+    steps = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+    return [str(row[-1]) for row in steps]

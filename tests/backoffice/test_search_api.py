@@ -16,7 +16,17 @@ from backoffice.models import CallTranscript, WorkOrder, WorkOrderEvent
 from backoffice.services import transcripts
 from backoffice.services import work_orders as orders
 from tests.backoffice.conftest import Backend
-from tests.backoffice.helpers import API, act, create, credit_code, ok, user
+from tests.backoffice.helpers import (
+    API,
+    act,
+    bound_values,
+    create,
+    credit_code,
+    explain,
+    ok,
+    statements,
+    user,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -301,41 +311,6 @@ def test_short_words_page_by_keyset_and_keep_masking_and_transcripts(
     session.commit()
 
 
-def _statements(db: Backend, run: Any) -> list[tuple[str, Any]]:
-    from sqlalchemy import event
-
-    seen: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "work_order" in statement:
-            seen.append((statement, params))
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
-    return seen
-
-
-def _values(params: Any) -> list[str]:
-    return [str(v) for v in (params.values() if isinstance(params, dict) else params)]
-
-
-def _explain(session: Session, db: Backend, statement: str, params: Any) -> list[str]:
-    """The plan's lines: PostgreSQL's EXPLAIN with sequential scans discouraged (a tiny test
-    table would be read whole anyway), SQLite's EXPLAIN QUERY PLAN steps."""
-    connection = session.connection()
-    if db.name == "postgresql":
-        connection.exec_driver_sql("SET enable_seqscan = off")
-        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", params)
-        lines = [str(row[0]) for row in rows]
-        connection.exec_driver_sql("RESET enable_seqscan")
-        return lines
-    steps = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-    return [str(row[-1]) for row in steps]
-
-
 def test_a_short_word_is_served_by_the_gram_index(
     client: TestClient, db: Backend, session: Session
 ) -> None:
@@ -343,11 +318,11 @@ def test_a_short_word_is_served_by_the_gram_index(
     # the table, and a common one must not collect every match before the first page.
     rare = create(client, db.headers["operator"], summary="老板说包工头跑路了，工钱没着落")
     operator = user(session, "operator")
-    seen = _statements(db, lambda: search.search_orders(session, operator, "着落", limit=5))
+    seen = statements(db, lambda: search.search_orders(session, operator, "着落", limit=5))
     assert [o.id for o in search.search_orders(session, operator, "着落").items] == [rare["id"]]
     statement, params = seen[-1]  # the page's query (PostgreSQL tries the newest orders first)
-    assert "%着落%" not in _values(params), (statement, params)  # no LIKE on the text
-    steps = _explain(session, db, statement, params)
+    assert "%着落%" not in bound_values(params), (statement, params)  # no LIKE on the text
+    steps = explain(session, db, statement, params)
     if db.name == "postgresql":
         text_plan = "\n".join(steps)
         assert "Bitmap Index Scan on ix_work_order_text_grams" in text_plan, text_plan
@@ -367,12 +342,12 @@ def test_a_short_word_with_other_characters_is_a_filter_read_newest_first(
     # first, so the page still ends at its 21st match.
     order = create(client, db.headers["operator"], summary="B栋A-座的工人全部被欠薪")
     operator = user(session, "operator")
-    seen = _statements(db, lambda: search.search_orders(session, operator, "A-", limit=5))
+    seen = statements(db, lambda: search.search_orders(session, operator, "A-", limit=5))
     assert [o.id for o in search.search_orders(session, operator, "A-").items][:1] == [order["id"]]
     [(statement, params)] = seen
-    assert "%A-%" in _values(params), (statement, params)
+    assert "%A-%" in bound_values(params), (statement, params)
     assert "work_order.id IN" not in statement and "UNION" not in statement.upper(), statement
-    steps = _explain(session, db, statement, params)
+    steps = explain(session, db, statement, params)
     if db.name == "postgresql":
         text_plan = "\n".join(steps)
         assert "Index Scan Backward using pk_work_order on work_order" in text_plan, text_plan

@@ -7,18 +7,29 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from backoffice import search
-from backoffice.api.deps import BackofficeDep, ClientIp, CurrentUser, CurrentViewer, SessionDep
+from backoffice.access import Viewer
+from backoffice.api.deps import (
+    BackofficeDep,
+    ClientIp,
+    CurrentUser,
+    CurrentViewer,
+    SessionDep,
+    TokenDep,
+    signed_in_work,
+)
 from backoffice.domain.deadlines import Category
 from backoffice.domain.lifecycle import Action, Status
 from backoffice.models import (
     ActionRequest,
     CallEvent,
+    User,
     WorkOrderCreate,
     WorkOrderEventPublic,
     WorkOrderListItem,
     WorkOrderPage,
     WorkOrderPublic,
     WorkOrderUpdate,
+    utcnow,
 )
 from backoffice.models.base import MAX_ID, Moment
 from backoffice.services import order_lists
@@ -104,45 +115,56 @@ Filters = Annotated[order_lists.OrderFilters, Depends(order_filters)]
 
 
 @router.get("", response_model=WorkOrderPage)
-def list_orders(
+async def list_orders(
     session: SessionDep,
-    user: CurrentUser,
-    viewer: CurrentViewer,
+    token: TokenDep,
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=order_lists.MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> WorkOrderPage:
+) -> dict[str, Any]:
     """Newest first. `org_unit_id` includes the units under it; pass `next_cursor` back as
     `cursor` for the next page."""
-    page = order_lists.list_orders(
-        session, user, filters, limit=limit, cursor=cursor, only=views.LIST_COLUMNS
-    )
-    items = [views.present_item(order, viewer) for order in page.items]
-    return WorkOrderPage(items=items, next_cursor=page.next_cursor)
+
+    def page_of(user: User, viewer: Viewer) -> dict[str, Any]:
+        page = order_lists.list_rows(
+            session, user, filters, views.LIST_COLUMNS, limit=limit, cursor=cursor
+        )
+        now = utcnow()
+        items = [views.item_fields(row, viewer, now) for row in page.items]
+        return {"items": items, "next_cursor": page.next_cursor}
+
+    # A plain dict: FastAPI validates the page against WorkOrderPage once, on the way out.
+    return await signed_in_work(session, token, page_of)
 
 
 @router.get("/by-number/{number}", response_model=WorkOrderPublic)
-def get_by_number(
+async def get_by_number(
     number: Annotated[str, Path(max_length=32)],
     session: SessionDep,
-    user: CurrentUser,
-    viewer: CurrentViewer,
+    token: TokenDep,
     client: ClientIp,
 ) -> WorkOrderPublic:
     """The order a caller quotes: `GH20261123000042` or the 14 digits alone."""
-    return views.present(orders.get_by_number(session, number, user, ip=client), viewer)
+
+    def find(user: User, viewer: Viewer) -> WorkOrderPublic:
+        return views.present(orders.get_by_number(session, number, user, ip=client), viewer)
+
+    return await signed_in_work(session, token, find)
 
 
 @router.get("/{order_id}", response_model=WorkOrderPublic)
-def get_order(
+async def get_order(
     order_id: OrderId,
     session: SessionDep,
-    user: CurrentUser,
-    viewer: CurrentViewer,
+    token: TokenDep,
     client: ClientIp,
 ) -> WorkOrderPublic:
     """Opening a confidential order is written to the audit log."""
-    return views.present(orders.get(session, order_id, user, ip=client), viewer)
+
+    def find(user: User, viewer: Viewer) -> WorkOrderPublic:
+        return views.present(orders.get(session, order_id, user, ip=client), viewer)
+
+    return await signed_in_work(session, token, find)
 
 
 @router.patch("/{order_id}", response_model=WorkOrderPublic)

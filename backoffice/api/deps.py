@@ -48,6 +48,18 @@ async def get_session(backoffice: BackofficeDep) -> AsyncIterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
+
+async def get_read_session(backoffice: BackofficeDep) -> AsyncIterator[Session]:
+    """A session outside any transaction, for reads that write at most one audit record."""
+    session = Session(backoffice.reader(), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+
 _bearer = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
 TokenDep = Annotated[str | None, Depends(_bearer)]
 

@@ -13,6 +13,7 @@ from backoffice.api.deps import (
     ClientIp,
     CurrentUser,
     CurrentViewer,
+    ReadSessionDep,
     SessionDep,
     TokenDep,
     signed_in_work,
@@ -116,7 +117,7 @@ Filters = Annotated[order_lists.OrderFilters, Depends(order_filters)]
 
 @router.get("", response_model=WorkOrderPage)
 async def list_orders(
-    session: SessionDep,
+    session: ReadSessionDep,
     token: TokenDep,
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=order_lists.MAX_PAGE)] = 20,
@@ -140,7 +141,7 @@ async def list_orders(
 @router.get("/by-number/{number}", response_model=WorkOrderPublic)
 async def get_by_number(
     number: Annotated[str, Path(max_length=32)],
-    session: SessionDep,
+    session: ReadSessionDep,
     token: TokenDep,
     client: ClientIp,
 ) -> WorkOrderPublic:
@@ -155,7 +156,7 @@ async def get_by_number(
 @router.get("/{order_id}", response_model=WorkOrderPublic)
 async def get_order(
     order_id: OrderId,
-    session: SessionDep,
+    session: ReadSessionDep,
     token: TokenDep,
     client: ClientIp,
 ) -> WorkOrderPublic:

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(command: str) -> int:
     from backoffice.db import upgrade
-    from hotline.db import make_engine, web_engine
+    from hotline.db import make_engine, refresh_statistics, web_engine
     from hotline.settings import load_settings  # here: a bad setting is reported, not raised
 
     settings = load_settings()
@@ -41,6 +41,7 @@ def _run(command: str) -> int:
     upgrade(engine)
     if command == "seed-demo":
         _seed_demo(engine)
+    refresh_statistics(engine)  # SQLite; the web app refreshes them daily from then on
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -9,7 +12,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from backoffice import web
 from backoffice.api import errors
@@ -18,10 +23,12 @@ from backoffice.api.state import Backoffice
 from backoffice.overload import InFlightLimit
 from backoffice.ratelimit import SlidingWindowLimiter
 from backoffice.services.work_orders import WorkOrderConfig
-from hotline.db import web_engine
+from hotline.db import make_engine, refresh_statistics, web_engine
 from hotline.settings import Settings
 
 SECRET_FILE = "backoffice-secret.key"
+FIRST_ANALYZE_S = 300
+log = logging.getLogger(__name__)
 # Server-sent event streams (desk, wallboard) stay open for hours: not counted as in flight.
 STREAM_SUFFIXES = ("/events",)
 
@@ -46,7 +53,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        statistics = _keep_statistics(settings)
         yield
+        if statistics is not None:
+            statistics.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await statistics
         if owns_engine:
             state.engine.dispose()
 
@@ -64,6 +76,30 @@ def create_app(
         InFlightLimit, limit=settings.web_max_in_flight, exempt_suffixes=STREAM_SUFFIXES
     )
     return app
+
+
+def _keep_statistics(settings: Settings) -> asyncio.Task[None] | None:
+    if settings.sqlite_path is None or settings.sqlite_analyze_interval_s == 0:
+        return None
+    return asyncio.create_task(_refresh_statistics(settings, settings.sqlite_analyze_interval_s))
+
+
+async def _refresh_statistics(settings: Settings, every_s: int) -> None:
+    # Soon after start too: a new deployment's tables grow from empty, and SQLite plans
+    # without statistics read a list of two statuses through the wrong index.
+    delay = min(every_s, FIRST_ANALYZE_S)
+    while True:
+        await asyncio.sleep(delay)
+        delay = every_s
+        # Its own engine: the web engine stops statements after a few seconds, and ANALYZE
+        # reads every index.
+        engine = make_engine(settings)
+        try:
+            await run_in_threadpool(refresh_statistics, engine)
+        except OperationalError as exc:  # locked or busy: the next round will do
+            log.warning("could not refresh SQLite's statistics: %s", exc)
+        finally:
+            engine.dispose()
 
 
 def load_secret_key(var_dir: Path) -> bytes:

@@ -63,7 +63,7 @@ def _serve(settings: Settings, engine: Engine) -> None:
     # httptools and uvloop (dependencies): C parsing and event loop, less CPU per request than
     # h11 and asyncio's loop (benchmarks/backoffice.py).
     uvicorn.run(
-        create_app(settings, engine=engine),
+        create_app(settings, engine=engine, freeze_gc=True),
         host=settings.web_host,
         port=settings.web_port,
         http="httptools",

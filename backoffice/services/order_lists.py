@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 import sqlalchemy
-from sqlalchemy import BindParameter, ColumnElement, Row, Select, and_, bindparam, func, or_, tuple_
+from sqlalchemy import BindParameter, ColumnElement, Row, Select, and_, bindparam, or_, tuple_
 from sqlmodel import Session, col, select
 
 from backoffice import access, search
@@ -211,16 +211,15 @@ def _search_page(
     if before is not None:
         clauses.append(order_id < before)
     query = query.order_by(order_id.desc()).limit(limit + 1)
-    if plan.probe is not None:
-        # The newest matches in the window come first in the full result too: a full page
-        # there is the page; anything less and the indexes answer the whole query.
-        top = before if before is not None else session.exec(select(func.max(WorkOrder.id))).one()
-        if top is not None:
-            window = [*clauses, plan.probe, order_id >= top - search.PROBE_WINDOW]
-            rows = _run(session, query.where(*window), params)
-            if len(rows) > limit:
-                return _page(rows, limit)
-    return _page(_run(session, query.where(*clauses, *plan.clauses), params), limit)
+    rows = _run(session, query.where(*clauses, *plan.clauses), params)
+    if plan.by_call is not None:
+        spoken = _run(session, query.where(*clauses, *plan.by_call), params)
+        rows = _newest({row.id: row for row in (*rows, *spoken)}.values(), limit + 1)
+    return _page(rows, limit)
+
+
+def _newest(rows: Iterable[Any], count: int) -> list[Any]:
+    return sorted(rows, key=lambda row: row.id, reverse=True)[:count]
 
 
 def _run(session: Session, query: Select[Any], params: dict[str, Any]) -> list[Any]:

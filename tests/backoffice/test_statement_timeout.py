@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from backoffice.api.errors import DATABASE_SLOW
 from backoffice.app import create_app
-from hotline.db import make_engine, statement_timed_out
+from hotline.db import make_engine, statement_timed_out, web_engine
 from hotline.errors import ConfigError
 from hotline.settings import load_settings
 from tests.backoffice.conftest import SECRET, Backend
@@ -96,3 +96,21 @@ def test_the_web_app_stops_a_slow_statement_with_a_clear_503(backend: Backend) -
 def test_the_limit_setting_is_checked() -> None:
     with pytest.raises(ConfigError, match="HOTLINE_WEB_STATEMENT_TIMEOUT_MS=-1"):
         load_settings(web_statement_timeout_ms=-1)
+
+
+def test_the_web_engine_runs_postgresql_statements_without_parallel_workers(
+    backend: Backend,
+) -> None:
+    # Starting workers took longer than a request's statement and took the other requests'
+    # cores; other engines (migrations, reports' workers) keep the database's setting.
+    engine = web_engine(backend.settings)
+    try:
+        with engine.connect() as conn:
+            if backend.name != "postgresql":
+                assert conn.execute(SHORT).scalar_one() == 1000  # nothing to set on SQLite
+                return
+            workers = conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar_one()
+            assert workers == "0"
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() != "0"
+    finally:
+        engine.dispose()

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(command: str) -> int:
     from backoffice.db import upgrade
-    from hotline.db import make_engine, refresh_statistics, web_engine
+    from hotline.db import make_engine, merge_text_indexes, refresh_statistics, web_engine
     from hotline.settings import load_settings  # here: a bad setting is reported, not raised
 
     settings = load_settings()
@@ -41,7 +41,9 @@ def _run(command: str) -> int:
     upgrade(engine)
     if command == "seed-demo":
         _seed_demo(engine)
-    refresh_statistics(engine)  # SQLite; the web app refreshes them daily from then on
+    # SQLite; the web app does both daily from then on.
+    merge_text_indexes(engine)
+    refresh_statistics(engine)
     return 0
 
 

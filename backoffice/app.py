@@ -24,7 +24,7 @@ from backoffice.api.state import Backoffice
 from backoffice.overload import InFlightLimit
 from backoffice.ratelimit import SlidingWindowLimiter
 from backoffice.services.work_orders import WorkOrderConfig
-from hotline.db import make_engine, refresh_statistics, web_engine
+from hotline.db import make_engine, merge_text_indexes, refresh_statistics, web_engine
 from hotline.settings import Settings
 
 SECRET_FILE = "backoffice-secret.key"
@@ -108,9 +108,10 @@ async def _refresh_statistics(settings: Settings, every_s: int) -> None:
         # reads every index.
         engine = make_engine(settings)
         try:
+            await run_in_threadpool(merge_text_indexes, engine)
             await run_in_threadpool(refresh_statistics, engine)
         except OperationalError as exc:  # locked or busy: the next round will do
-            log.warning("could not refresh SQLite's statistics: %s", exc)
+            log.warning("could not merge SQLite's text indexes or refresh its statistics: %s", exc)
         finally:
             engine.dispose()
 

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Text, and_, false, func, literal, literal_column, not_, or_
 from sqlalchemy import select as sa_select
@@ -57,9 +57,12 @@ PG_TEXT = (
     "(caller_name || ' ' || employer_name || ' ' || employer_credit_code || ' ' || summary"
     " || ' ' || transcript)"
 )
-FTS_TABLE = "work_order_search"
+WORDS_TABLE = "work_order_search"
+NUMBERS_TABLE = "work_order_numbers"
 GRAMS_TABLE = "work_order_grams"
 ALL_COLUMNS = ("number", "phone", "body", "call_text")
+NUMBER_COLUMNS = ("number", "phone")
+WORD_COLUMNS = ("body", "call_text")
 NUMBER_ONLY = ("number",)
 NO_PHONE = ("number", "body", "call_text")
 
@@ -70,6 +73,8 @@ _DIGIT_RUN = re.compile(rf"[0-9]{{{MASKED_DIGITS},}}")
 # with any other character is not looked for in them.
 _NUMBERISH = re.compile(r"[0-9A-Za-z+]+")
 _PHONE_TERM = re.compile(r"\+?[0-9][0-9\-]*[0-9]")
+# A mobile number, or a fixed line with its area code: what no other stored number holds.
+_WHOLE_PHONE = re.compile(r"1[3-9][0-9]{9}|0[1-9][0-9]{8,10}")
 
 
 @dataclass(frozen=True)
@@ -123,27 +128,34 @@ def masked_orders(viewer: Viewer) -> bool | ColumnElement[bool]:
     return col(WorkOrder.anonymous).is_(True)
 
 
-FTS = table(FTS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
+WORDS = table(WORDS_TABLE, *(column(name, Text) for name in ("rowid", *WORD_COLUMNS)))
+NUMBERS = table(NUMBERS_TABLE, *(column(name, Text) for name in ("rowid", *NUMBER_COLUMNS)))
 GRAMS = table(GRAMS_TABLE, *(column(name, Text) for name in ("rowid", *ALL_COLUMNS)))
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How a search joins the list's query."""
+    """One statement of a search: how it joins the list's query."""
 
     clauses: list[ColumnElement[bool]]
-    # SQLite: an FTS5 MATCH for the table to drive the query in rowid order, newest first,
-    # so a page of a common word reads a page of matches instead of every one of them.
+    # SQLite: an FTS5 MATCH on `driver`.
     fts_match: str | None = None
-    # SQLite: the text table the match (and `joins_fts`) is on: trigrams, or grams for a
-    # query of short words only.
-    fts_table: TableClause = FTS
-    # SQLite: the clauses test the text table's own columns, so it must be joined.
-    joins_fts: bool = False
-    # PostgreSQL: the orders that match only through their call's transcript, asked for in a
-    # statement of their own: beside the order's own row in one OR, the transcripts' subquery
-    # kept the planner from every index (None: no term can be in a transcript).
-    by_call: list[ColumnElement[bool]] | None = None
+    # SQLite: the text table that drives the query in its rowid order, newest first, so a
+    # page of a common word reads a page of matches instead of every one of them (None: the
+    # orders' own id orders the page).
+    driver: TableClause | None = None
+    # SQLite: the clauses test the words table's columns, so it is joined where it does
+    # not drive.
+    joins_words: bool = False
+    # A second statement, whose page is merged with this one's: on SQLite, a number's orders
+    # by the numbers table (or the caller-number index) beside those whose words hold it; on
+    # PostgreSQL, the orders found through their call's transcript.
+    also: Plan | None = None
+
+
+def _narrowed(found: Plan, clauses: list[ColumnElement[bool]]) -> Plan:
+    also = _narrowed(found.also, clauses) if found.also is not None else None
+    return replace(found, clauses=[*clauses, *found.clauses], also=also)
 
 
 def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
@@ -157,8 +169,7 @@ def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
     rest = tuple(t for t, n in numbers.items() if n is None)
     if not rest:
         return Plan(named)
-    found = _plan(session, SearchQuery(rest), viewer)
-    return replace(found, clauses=[*named, *found.clauses])
+    return _narrowed(_plan(session, SearchQuery(rest), viewer), named)
 
 
 def order_number(term: str) -> str | None:
@@ -174,31 +185,57 @@ def _plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
     masked = masked_orders(viewer)
     if session.get_bind().dialect.name != "sqlite":
         return _postgresql_plan(query, masked)
-    long = [t for t in query.terms if len(t) >= TRIGRAM]
-    if not long:
-        if not all(textgrams.eligible(t) for t in query.terms):
-            # A short term no index holds (`A-`): tested row by row, newest first, the page
-            # ends at its 21st match.
-            return Plan(
-                [and_(*(_viewed(t, masked, _scanned) for t in query.terms))], joins_fts=True
-            )
+    if not any(len(t) >= TRIGRAM for t in query.terms):
         return _short_sqlite(query, masked)
     if not isinstance(masked, bool):
+        # A handler or lawyer (numbers masked on anonymous orders only): each term's matches
+        # as a set, on the few orders they may see.
         return Plan([and_(*(_viewed(t, masked, _sqlite) for t in query.terms))])
-    specs = [_spec(t, _searched(t, masked)) for t in long]
-    short = [t for t in query.terms if len(t) < TRIGRAM]
-    return Plan([_viewed(t, masked, _scanned) for t in short], " AND ".join(specs))
+    columns = {t: _pruned(t, _searched(t, masked)) for t in query.terms}
+    if not all(columns.values()):
+        return Plan([false()])  # a term the viewer may not look for anywhere
+    words = [t for t in query.terms if len(t) >= TRIGRAM and set(columns[t]) <= set(WORD_COLUMNS)]
+    if words:
+        specs = " AND ".join(_spec(t, columns[t]) for t in words)
+        tested = [_scanned(t, columns[t]) for t in query.terms if t not in words]
+        return Plan(tested, specs, driver=WORDS)
+    # Only terms that may be numbers: the longest drives, from the numbers and the words.
+    lead = max((t for t in query.terms if len(t) >= TRIGRAM), key=len)
+    tested = [_scanned(t, columns[t]) for t in query.terms if t != lead]
+    return _number_plan(lead, columns[lead], tested)
+
+
+def _number_plan(lead: str, columns: tuple[str, ...], tested: list[ColumnElement[bool]]) -> Plan:
+    """SQLite: the orders whose number or caller's number holds ``lead`` (or, a whole phone
+    number, whose caller it is) and those whose words hold it: two statements, each newest
+    first from its own index. In one table with the words, every order's number and phone
+    filled the digit trigrams, so a number quoted in the words read those of every order."""
+    numbers = tuple(c for c in columns if c in NUMBER_COLUMNS)
+    words = tuple(c for c in columns if c in WORD_COLUMNS)
+    phone = whole_phone(lead) if "phone" in numbers else None
+    found: list[Plan] = []
+    if phone is not None:
+        caller = col(WorkOrder.caller_phone) == phone
+        found.append(Plan([caller, *tested], joins_words=bool(tested)))
+    elif numbers:
+        found.append(Plan(tested, _spec(lead, numbers), NUMBERS, joins_words=bool(tested)))
+    if words:
+        found.append(Plan(tested, _spec(lead, words), WORDS))
+    if len(found) == 1:
+        return found[0]
+    return replace(found[0], also=found[1])
 
 
 def _short_sqlite(query: SearchQuery, masked: bool | ColumnElement[bool]) -> Plan:
-    """Grams only: terms of one or two letters or digits (工伤, 欠薪: most Chinese words)."""
-    if isinstance(masked, bool):
+    """Terms of one or two characters (工伤, 欠薪: most Chinese words; `A-`)."""
+    if isinstance(masked, bool) and all(textgrams.eligible(t) for t in query.terms):
         # The gram table hands over matches newest first: a page reads a page of matches.
         specs = [_gram_spec(t, _searched(t, masked)) for t in query.terms]
-        return Plan([], " AND ".join(specs), fts_table=GRAMS)
-    # A handler or lawyer (numbers masked on anonymous orders only): tested row by row on
-    # their own orders, newest first, the page ends at its 21st match.
-    return Plan([and_(*(_viewed(t, masked, _scanned) for t in query.terms))], joins_fts=True)
+        return Plan([], " AND ".join(specs), GRAMS)
+    # A short term no index holds (`A-`), or a handler's or lawyer's words (numbers masked
+    # on anonymous orders only): tested on each order read, newest first, the page ends at
+    # its 21st match.
+    return Plan([and_(*(_viewed(t, masked, _scanned) for t in query.terms))], driver=WORDS)
 
 
 def _gram_spec(term: str, columns: tuple[str, ...]) -> str:
@@ -219,11 +256,26 @@ def _spec(term: str, columns: tuple[str, ...]) -> str:
     return "({" + " ".join(columns) + "} : " + fts_string(term) + ")"
 
 
+def _pruned(term: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """``columns`` less the number and the caller's number if ``term`` cannot be in them."""
+    if _NUMBERISH.fullmatch(term):
+        return columns
+    return tuple(c for c in columns if c not in NUMBER_COLUMNS)
+
+
 def _scanned(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
     """SQLite: ``term`` in one of ``columns`` of the row at hand, a filter, not a set of
-    matches (the text table's own copy, joined by the caller)."""
+    matches (the words table's own copy, which the statement joins; numbers hold ASCII
+    only, where LIKE folds case as the trigram tokenizer does)."""
     pattern = like_pattern(term)
-    return or_(*(FTS.c[name].like(pattern, escape="\\") for name in columns))
+    return or_(false(), *(_sqlite_column(name).like(pattern, escape="\\") for name in columns))
+
+
+def _sqlite_column(name: str) -> ColumnElement[Any]:
+    if name in NUMBER_COLUMNS:
+        stored = WorkOrder.number if name == "number" else WorkOrder.caller_phone
+        return cast(ColumnElement[Any], col(stored))
+    return WORDS.c[name]
 
 
 def _postgresql_plan(query: SearchQuery, masked: bool | ColumnElement[bool]) -> Plan:
@@ -238,7 +290,7 @@ def _postgresql_plan(query: SearchQuery, masked: bool | ColumnElement[bool]) -> 
     either = [or_(o, _viewed(t, masked, _spoken)) for t, o in zip(query.terms, own, strict=True)]
     said = or_(*(_holds(t, col(CallTranscript.text)) for t in spoken))
     calls = col(WorkOrder.call_id).in_(sa_select(col(CallTranscript.call_id)).where(said))
-    return Plan(own, by_call=[*either, calls])
+    return Plan(own, also=Plan([*either, calls]))
 
 
 def _viewed(
@@ -263,8 +315,7 @@ def _own_row(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
         # The caller's number is stored whole, so the number's own index finds it (0.6 ms
         # against 2.4 for its trigrams), and no order number holds a whole phone number.
         columns = tuple(c for c in columns if c != "number")
-    elif not _NUMBERISH.fullmatch(term):
-        columns = tuple(c for c in columns if c not in ("number", "phone"))
+    columns = _pruned(term, columns)
     held = []
     if "number" in columns:
         held.append(_holds(term, col(WorkOrder.number)))
@@ -278,12 +329,14 @@ def _own_row(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
 
 
 def whole_phone(term: str) -> str | None:
-    """``term`` if it is a whole mainland number written as the hotline stores one
-    (13873801234, 07388251234: `identifiers.normalize_phone`), else None."""
-    if not term.isdigit():
+    """``term`` if it is a whole mainland number written as the hotline stores a caller's
+    (13873801234, 07388251234: `identifiers.normalize_phone`), else None. Caller IDs are
+    stored whether or not their block is assigned, so neither is this asked; a local number
+    without its area code (8251234) is part of a stored one, looked for as a substring."""
+    if not _WHOLE_PHONE.fullmatch(term):
         return None
     try:
-        stored = identifiers.valid_phone(term)
+        stored = identifiers.normalize_phone(term)
     except ValueError:
         return None
     return term if stored == term else None
@@ -320,22 +373,32 @@ def _containing(term: str) -> Callable[[Any], ColumnElement[bool]]:
     return lambda text: text.ilike(pattern, escape="\\")
 
 
-def fts_matches(expression: str, on: TableClause = FTS) -> ColumnElement[bool]:
+def fts_matches(expression: str, on: TableClause) -> ColumnElement[bool]:
     return literal_column(on.name).op("MATCH")(expression)
 
 
 def _sqlite(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
-    rowid = FTS.c.rowid
-    if len(term) >= TRIGRAM:
-        match = fts_matches(_spec(term, columns))
-        return col(WorkOrder.id).in_(sa_select(rowid).where(match))
-    if textgrams.eligible(term):
+    """SQLite: the orders holding ``term`` in one of ``columns``, as sets from the indexes."""
+    columns = _pruned(term, columns)
+    order_id = col(WorkOrder.id)
+    if len(term) < TRIGRAM and textgrams.eligible(term):
         match = fts_matches(_gram_spec(term, columns), GRAMS)
-        return col(WorkOrder.id).in_(sa_select(GRAMS.c.rowid).where(match))
-    # No index holds it: LIKE over the trigram table's own copy (no join back to the orders).
-    pattern = like_pattern(term)
-    likes = [FTS.c[name].like(pattern, escape="\\") for name in columns]
-    return col(WorkOrder.id).in_(sa_select(rowid).where(or_(*likes)))
+        return order_id.in_(sa_select(GRAMS.c.rowid).where(match))
+    numbers = tuple(c for c in columns if c in NUMBER_COLUMNS)
+    words = tuple(c for c in columns if c in WORD_COLUMNS)
+    found = []
+    if len(term) < TRIGRAM:
+        # No index holds it (`A-`): LIKE on the numbers and the words table's own copy.
+        found += [_sqlite_column(name).like(like_pattern(term), escape="\\") for name in numbers]
+        if words:
+            matched = sa_select(WORDS.c.rowid).where(_scanned(term, words))
+            found.append(order_id.in_(matched))
+        return or_(false(), *found)
+    for indexed, held in ((NUMBERS, numbers), (WORDS, words)):
+        if held:
+            matched = sa_select(indexed.c.rowid).where(fts_matches(_spec(term, held), indexed))
+            found.append(order_id.in_(matched))
+    return or_(false(), *found)
 
 
 def search_orders(

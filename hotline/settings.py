@@ -75,8 +75,9 @@ class Settings(BaseSettings):
     # A web request's SQL statement running longer is stopped (503): a search whose client
     # gave up must not keep the database from the next requests. 0 = no limit.
     web_statement_timeout_ms: int = Field(default=5_000, ge=0, le=3_600_000)
-    # SQLite: how often the web app refreshes the planner's statistics (hotline.db
-    # refresh_statistics); the first run comes at most 5 minutes after start. 0 = never.
+    # SQLite: how often the web app merges the full-text indexes' segments and refreshes the
+    # planner's statistics (hotline.db merge_text_indexes, refresh_statistics); the first
+    # run comes at most 5 minutes after start. 0 = never.
     sqlite_analyze_interval_s: int = Field(default=86_400, ge=0, le=30 * 86_400)
 
     asterisk_mode: Literal["auto", "system", "sandbox"] = "auto"

@@ -21,6 +21,7 @@ from backoffice.domain.deadlines import Category, DueState
 from backoffice.errors import Forbidden, Invalid
 from backoffice.models import OrgUnit, User, WorkOrder, utcnow
 from backoffice.models.base import MAX_ID, UTCDateTime
+from hotline.db import planned_with_values
 
 
 @dataclass(frozen=True)
@@ -196,26 +197,34 @@ def _search_page(
 ) -> Page[Any]:
     """Search results, newest first by arrival (id), keyset on the id: on SQLite the text
     index hands matches over in that order, so a page never waits for every match."""
-    plan = search.plan(session, found, viewer)
-    order_id: ColumnElement[Any]
-    query = _selected(columns)
-    if plan.fts_match is None and not plan.joins_fts:
-        order_id = cast(ColumnElement[Any], col(WorkOrder.id))
-    else:
-        order_id = plan.fts_table.c.rowid
-        query = query.join(plan.fts_table, order_id == col(WorkOrder.id))
+    plan: search.Plan | None = search.plan(session, found, viewer)
     clauses = list(where_clauses(where))
-    if plan.fts_match is not None:
-        clauses.append(search.fts_matches(plan.fts_match, plan.fts_table))
     before = decode_cursor(cursor)[1] if cursor is not None else None
+    rows: dict[int, Any] = {}
+    with planned_with_values(session):
+        while plan is not None:
+            query = _search_query(plan, _selected(columns), before, limit + 1)
+            rows |= {row.id: row for row in _run(session, query.where(*clauses), params)}
+            plan = plan.also
+    return _page(_newest(rows.values(), limit + 1), limit)
+
+
+def _search_query(
+    plan: search.Plan, query: Select[Any], before: int | None, limit: int
+) -> Select[Any]:
+    """One statement of a search: its text tables joined, newest first, ``limit`` rows."""
+    order_id: ColumnElement[Any] = cast(ColumnElement[Any], col(WorkOrder.id))
+    if plan.driver is not None:
+        order_id = plan.driver.c.rowid
+        query = query.join(plan.driver, order_id == col(WorkOrder.id))
+    if plan.joins_words and plan.driver is not search.WORDS:
+        query = query.join(search.WORDS, search.WORDS.c.rowid == col(WorkOrder.id))
+    clauses = list(plan.clauses)
+    if plan.fts_match is not None and plan.driver is not None:
+        clauses.append(search.fts_matches(plan.fts_match, plan.driver))
     if before is not None:
         clauses.append(order_id < before)
-    query = query.order_by(order_id.desc()).limit(limit + 1)
-    rows = _run(session, query.where(*clauses, *plan.clauses), params)
-    if plan.by_call is not None:
-        spoken = _run(session, query.where(*clauses, *plan.by_call), params)
-        rows = _newest({row.id: row for row in (*rows, *spoken)}.values(), limit + 1)
-    return _page(rows, limit)
+    return query.where(*clauses).order_by(order_id.desc()).limit(limit)
 
 
 def _newest(rows: Iterable[Any], count: int) -> list[Any]:

@@ -1,4 +1,5 @@
-"""The planner's statistics: SQLite needs ANALYZE to read a list through the right index."""
+"""SQLite's upkeep: ANALYZE, so lists are read through the right index, and full-text indexes
+merged into one segment each, so a search reads each term once."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlmodel import Session
 from backoffice.app import create_app
 from backoffice.db import upgrade
 from backoffice.services import work_orders as orders
-from hotline.db import make_engine, refresh_statistics
+from hotline.db import make_engine, merge_text_indexes, refresh_statistics
 from hotline.settings import Settings, load_settings
 from tests.backoffice.conftest import SECRET
 
@@ -59,14 +60,56 @@ def test_sqlite_statistics_count_the_orders_behind_each_index(tmp_path: Path) ->
     engine.dispose()
 
 
+def _segments(engine: Engine) -> dict[str, int]:
+    """Each full-text table's number of index segments."""
+    with engine.connect() as connection:
+        return {
+            name: connection.exec_driver_sql(
+                f"SELECT count(DISTINCT segid) FROM {name}_idx"
+            ).scalar_one()
+            for name in ("work_order_search", "work_order_numbers", "work_order_grams")
+        }
+
+
+def test_merging_leaves_one_segment_per_text_index_and_search_unchanged(tmp_path: Path) -> None:
+    engine, _ = _fresh_sqlite(tmp_path)
+    for k in range(12):  # a transaction each: a segment each, until FTS5's own merges
+        with Session(engine) as session:
+            orders.create_from_call(session, {"call_id": f"seg-{k}", "caller": f"1387380{k:04d}"})
+    before = _segments(engine)
+    assert all(count > 1 for count in before.values()), before
+    assert merge_text_indexes(engine) >= len(before)
+    assert _segments(engine) == dict.fromkeys(before, 1)
+    assert merge_text_indexes(engine) == len(before)  # nothing left: one step each
+    with engine.connect() as connection:
+        for table in before:
+            assert connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one() == 42
+        found = connection.exec_driver_sql(
+            "SELECT count(*) FROM work_order_numbers WHERE work_order_numbers MATCH '\"1387380\"'"
+        )
+        assert found.scalar_one() == 12
+    engine.dispose()
+
+
+def test_postgresql_has_no_text_indexes_to_merge(pg_database: str) -> None:
+    engine = make_engine(load_settings(database_url=pg_database))
+    assert merge_text_indexes(engine) == 0
+    engine.dispose()
+
+
 def test_the_running_app_refreshes_sqlite_statistics(tmp_path: Path) -> None:
     engine, settings = _fresh_sqlite(tmp_path, sqlite_analyze_interval_s=1)
+    for k in range(8):  # segments of their own for the app to merge
+        with Session(engine) as session:
+            orders.create_from_call(session, {"call_id": f"merge-{k}", "caller": "13873801234"})
+    assert max(_segments(engine).values()) > 1
     app = create_app(settings, secret_key=SECRET)
     with TestClient(app):
         deadline = time.monotonic() + 15
         while not _statistics(engine) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _statistics(engine), "the app did not ANALYZE within 15 s"
+    assert set(_segments(engine).values()) == {1}  # merged before the statistics were taken
     engine.dispose()
 
 

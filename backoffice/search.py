@@ -287,9 +287,11 @@ def _postgresql_plan(query: SearchQuery, masked: bool | ColumnElement[bool]) -> 
     spoken = [t for t in query.terms if masked is not True or "call_text" in _guarded(t)]
     if not spoken:
         return Plan(own)
-    either = [or_(o, _viewed(t, masked, _spoken)) for t, o in zip(query.terms, own, strict=True)]
     said = or_(*(_holds(t, col(CallTranscript.text)) for t in spoken))
     calls = col(WorkOrder.call_id).in_(sa_select(col(CallTranscript.call_id)).where(said))
+    if len(query.terms) == 1:
+        return Plan(own, also=Plan([calls]))  # the calls whose transcript holds the one word
+    either = [or_(o, _viewed(t, masked, _spoken)) for t, o in zip(query.terms, own, strict=True)]
     return Plan(own, also=Plan([*either, calls]))
 
 

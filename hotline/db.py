@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import event
@@ -15,9 +16,10 @@ from sqlmodel import Session, SQLModel, create_engine
 from backoffice.textgrams import register_sqlite
 from hotline.settings import Settings
 
-# SQLite calls the progress handler every this many virtual-machine steps (well under 1 ms).
-_SQLITE_PROGRESS_STEPS = 10_000
-_DEADLINE = "hotline_deadline"
+# How often the watchdog looks at SQLite's running statements, at most (a 5 s limit is
+# enforced within 50 ms), and how long it waits idle before its thread ends.
+_WATCH_TICK_S = 0.05
+_WATCH_IDLE_S = 1.0
 SQLITE_MMAP_BYTES = 2**31 - 2**16  # SQLite's default ceiling (SQLITE_MAX_MMAP_SIZE)
 # Pages one step of `merge_text_indexes` writes: 0.8 s at most on 1M orders.
 MERGE_PAGES = 500
@@ -27,7 +29,7 @@ def make_engine(settings: Settings, *, statement_timeout_ms: int | None = None) 
     """The engine for `settings.database_url`.
 
     With `statement_timeout_ms`, a statement that runs longer is stopped by the database
-    (PostgreSQL's statement_timeout; on SQLite a progress handler interrupts it) and raises
+    (PostgreSQL's statement_timeout; on SQLite a watchdog thread interrupts it) and raises
     OperationalError, like a database that is down: for the web app, where a request whose
     client gave up must not keep the database busy for the next ones.
     """
@@ -127,22 +129,78 @@ def _on_postgresql_connect(engine: Engine, statement: str) -> None:
 
 
 def _limit_sqlite_statements(engine: Engine, timeout_s: float) -> None:
-    # Each connection has one deadline, moved at the start of each statement; the handler
-    # only compares clocks, so it costs nothing measurable between statements.
-    def on_connect(dbapi_connection: Any, record: Any) -> None:
-        deadline = [float("inf")]
-        record.info[_DEADLINE] = deadline
-        dbapi_connection.set_progress_handler(
-            lambda: 1 if time.monotonic() > deadline[0] else 0, _SQLITE_PROGRESS_STEPS
-        )
+    watchdog = SqliteWatchdog(timeout_s)
 
     def before_execute(conn: Any, *_: object) -> None:
-        deadline = conn.connection.info.get(_DEADLINE)
-        if deadline is not None:
-            deadline[0] = time.monotonic() + timeout_s
+        watchdog.started(conn.connection.dbapi_connection)
 
-    event.listen(engine, "connect", on_connect)
+    def released(dbapi_connection: Any, *_: object) -> None:
+        watchdog.finished(dbapi_connection)
+
     event.listen(engine, "before_cursor_execute", before_execute)
+    event.listen(engine, "checkin", released)
+    event.listen(engine, "close", released)
+
+
+class SqliteWatchdog:
+    """Interrupts a SQLite statement that runs past its deadline, from a thread of its own.
+
+    Not a progress handler: SQLite calls that back into Python every N steps, and each call
+    must take the GIL from whichever request thread holds it, so beside a busy thread a
+    7 ms statement took 650 ms (N = 10,000; `benchmarks/sqlite_time_limit.py`). Here the
+    statement runs in C without the GIL, and `interrupt()`, made for another thread, stops
+    it. A connection's deadline is its latest statement's: the rows are stepped while they
+    are fetched, after `execute` returns. Interrupting a connection whose statements have
+    finished does nothing (SQLite), and the lock keeps a statement from starting while the
+    watchdog decides to interrupt the one before it.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._deadlines: dict[int, tuple[float, sqlite3.Connection]] = {}
+        self._thread: threading.Thread | None = None
+
+    def started(self, connection: sqlite3.Connection) -> None:
+        with self._lock:
+            self._deadlines[id(connection)] = (time.monotonic() + self.timeout_s, connection)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._watch, name="sqlite-statement-watchdog", daemon=True
+                )
+                self._thread.start()
+
+    def finished(self, connection: sqlite3.Connection) -> None:
+        with self._lock:
+            self._deadlines.pop(id(connection), None)
+
+    def watching(self) -> bool:
+        """Whether the watchdog's thread is running (it ends when nothing has run a while)."""
+        with self._lock:
+            return self._thread is not None
+
+    def _watch(self) -> None:
+        tick = min(_WATCH_TICK_S, self.timeout_s / 4)
+        idle_since = time.monotonic()
+        while True:
+            time.sleep(tick)
+            now = time.monotonic()
+            with self._lock:
+                for key, (deadline, connection) in list(self._deadlines.items()):
+                    if now > deadline:
+                        del self._deadlines[key]
+                        _interrupt(connection)
+                if self._deadlines:
+                    idle_since = now
+                elif now - idle_since > _WATCH_IDLE_S:
+                    # Engines come and go (tests, commands): no thread outlives its work.
+                    self._thread = None
+                    return
+
+
+def _interrupt(connection: sqlite3.Connection) -> None:
+    with suppress(sqlite3.ProgrammingError):  # closed meanwhile
+        connection.interrupt()
 
 
 def refresh_statistics(engine: Engine) -> bool:

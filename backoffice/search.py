@@ -151,6 +151,9 @@ class Plan:
     # by the numbers table (or the caller-number index) beside those whose words hold it; on
     # PostgreSQL, the orders found through their call's transcript.
     also: Plan | None = None
+    # PostgreSQL: the planner may read the newest orders first, believing a term common;
+    # `order_lists` stops that read if it runs long and asks the text indexes instead.
+    guarded: bool = False
 
 
 def _narrowed(found: Plan, clauses: list[ColumnElement[bool]]) -> Plan:
@@ -286,13 +289,14 @@ def _postgresql_plan(query: SearchQuery, masked: bool | ColumnElement[bool]) -> 
     own = [_viewed(t, masked, _own_row) for t in query.terms]
     spoken = [t for t in query.terms if masked is not True or "call_text" in _guarded(t)]
     if not spoken:
-        return Plan(own)
+        return Plan(own, guarded=True)
     said = or_(*(_holds(t, col(CallTranscript.text)) for t in spoken))
     calls = col(WorkOrder.call_id).in_(sa_select(col(CallTranscript.call_id)).where(said))
     if len(query.terms) == 1:
-        return Plan(own, also=Plan([calls]))  # the calls whose transcript holds the one word
+        # The calls whose transcript holds the one word.
+        return Plan(own, also=Plan([calls]), guarded=True)
     either = [or_(o, _viewed(t, masked, _spoken)) for t, o in zip(query.terms, own, strict=True)]
-    return Plan(own, also=Plan([*either, calls]))
+    return Plan(own, also=Plan([*either, calls]), guarded=True)
 
 
 def _viewed(

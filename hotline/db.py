@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
 from backoffice.textgrams import register_sqlite
@@ -20,6 +22,9 @@ from hotline.settings import Settings
 # enforced within 50 ms), and how long it waits idle before its thread ends.
 _WATCH_TICK_S = 0.05
 _WATCH_IDLE_S = 1.0
+# How often the PostgreSQL statement guard looks: its allowances are tens of ms.
+_GUARD_TICK_S = 0.005
+T = TypeVar("T")
 SQLITE_MMAP_BYTES = 2**31 - 2**16  # SQLite's default ceiling (SQLITE_MAX_MMAP_SIZE)
 # Pages one step of `merge_text_indexes` writes: 0.8 s at most on 1M orders.
 MERGE_PAGES = 500
@@ -142,35 +147,26 @@ def _limit_sqlite_statements(engine: Engine, timeout_s: float) -> None:
     event.listen(engine, "close", released)
 
 
-class SqliteWatchdog:
-    """Interrupts a SQLite statement that runs past its deadline, from a thread of its own.
+class _Watchdog:
+    """A thread that acts on connections whose deadline has passed (`_expired`), started
+    when a deadline is first set and ended when none has been set for a while."""
 
-    Not a progress handler: SQLite calls that back into Python every N steps, and each call
-    must take the GIL from whichever request thread holds it, so beside a busy thread a
-    7 ms statement took 650 ms (N = 10,000; `benchmarks/sqlite_time_limit.py`). Here the
-    statement runs in C without the GIL, and `interrupt()`, made for another thread, stops
-    it. A connection's deadline is its latest statement's: the rows are stepped while they
-    are fetched, after `execute` returns. Interrupting a connection whose statements have
-    finished does nothing (SQLite), and the lock keeps a statement from starting while the
-    watchdog decides to interrupt the one before it.
-    """
+    name = "statement-watchdog"
 
-    def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
+    def __init__(self, tick_s: float) -> None:
+        self.tick_s = tick_s
         self._lock = threading.Lock()
-        self._deadlines: dict[int, tuple[float, sqlite3.Connection]] = {}
+        self._deadlines: dict[int, tuple[float, Any]] = {}
         self._thread: threading.Thread | None = None
 
-    def started(self, connection: sqlite3.Connection) -> None:
+    def started(self, connection: Any, seconds: float) -> None:
         with self._lock:
-            self._deadlines[id(connection)] = (time.monotonic() + self.timeout_s, connection)
+            self._deadlines[id(connection)] = (time.monotonic() + seconds, connection)
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._watch, name="sqlite-statement-watchdog", daemon=True
-                )
+                self._thread = threading.Thread(target=self._watch, name=self.name, daemon=True)
                 self._thread.start()
 
-    def finished(self, connection: sqlite3.Connection) -> None:
+    def finished(self, connection: Any) -> None:
         with self._lock:
             self._deadlines.pop(id(connection), None)
 
@@ -179,23 +175,110 @@ class SqliteWatchdog:
         with self._lock:
             return self._thread is not None
 
+    def _expired(self, key: int, connection: Any) -> None:
+        raise NotImplementedError
+
     def _watch(self) -> None:
-        tick = min(_WATCH_TICK_S, self.timeout_s / 4)
         idle_since = time.monotonic()
         while True:
-            time.sleep(tick)
+            time.sleep(self.tick_s)
             now = time.monotonic()
+            # Under the lock: a connection's next statement cannot start (`started`) while
+            # the watchdog stops the one before it.
             with self._lock:
                 for key, (deadline, connection) in list(self._deadlines.items()):
                     if now > deadline:
                         del self._deadlines[key]
-                        _interrupt(connection)
+                        self._expired(key, connection)
                 if self._deadlines:
                     idle_since = now
                 elif now - idle_since > _WATCH_IDLE_S:
                     # Engines come and go (tests, commands): no thread outlives its work.
                     self._thread = None
                     return
+
+
+class SqliteWatchdog(_Watchdog):
+    """Interrupts a SQLite statement that runs past its deadline, from a thread of its own.
+
+    Not a progress handler: SQLite calls that back into Python every N steps, and each call
+    must take the GIL from whichever request thread holds it, so beside a busy thread a
+    7 ms statement took 650 ms (N = 10,000; `benchmarks/sqlite_time_limit.py`). Here the
+    statement runs in C without the GIL, and `interrupt()`, made for another thread, stops
+    it. A connection's deadline is its latest statement's: the rows are stepped while they
+    are fetched, after `execute` returns. Interrupting a connection whose statements have
+    finished does nothing (SQLite).
+    """
+
+    name = "sqlite-statement-watchdog"
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(min(_WATCH_TICK_S, timeout_s / 4))
+        self.timeout_s = timeout_s
+
+    def started(self, connection: Any, seconds: float | None = None) -> None:
+        super().started(connection, self.timeout_s if seconds is None else seconds)
+
+    def _expired(self, key: int, connection: Any) -> None:
+        _interrupt(connection)
+
+
+class StatementGuard(_Watchdog):
+    """Cancels a PostgreSQL statement that outlives its allowance, for a caller that has
+    another way to ask (`guarded`). The cancel request goes from this thread; PostgreSQL
+    ignores one that arrives when the statement has just finished, and the next statement
+    cannot start before it has been sent (the lock)."""
+
+    name = "postgresql-statement-guard"
+
+    def __init__(self) -> None:
+        super().__init__(_GUARD_TICK_S)
+        self._cancelled: set[int] = set()
+
+    def run(self, connection: Any, seconds: float, statement: Callable[[], T]) -> T | None:
+        """``statement()``'s result, or None if it ran past ``seconds`` and was cancelled."""
+        key = id(connection)
+        self.started(connection, seconds)
+        try:
+            return statement()
+        except DBAPIError as exc:
+            with self._lock:
+                cancelled = key in self._cancelled
+            if cancelled and statement_timed_out(exc):
+                return None
+            raise
+        finally:
+            with self._lock:
+                self._deadlines.pop(key, None)
+                self._cancelled.discard(key)
+
+    def _expired(self, key: int, connection: Any) -> None:
+        self._cancelled.add(key)
+        with suppress(Exception):  # the connection closed meanwhile: nothing to cancel
+            connection.cancel_safe(timeout=1)
+
+
+@cache
+def statement_guard() -> StatementGuard:
+    """The process's guard (its thread starts with the first guarded statement)."""
+    return StatementGuard()
+
+
+def guarded(session: Session, seconds: float, statement: Callable[[], T]) -> T | None:
+    """PostgreSQL: ``statement()``'s result, or None if it ran longer than ``seconds`` and
+    was stopped; the session stays usable (a transaction is kept by a savepoint). SQLite:
+    ``statement()``'s result."""
+    connection = session.connection()
+    dbapi: Any = connection.connection.dbapi_connection
+    if not hasattr(dbapi, "cancel_safe"):
+        return statement()
+    if dbapi.autocommit:
+        return statement_guard().run(dbapi, seconds, statement)
+    connection.exec_driver_sql("SAVEPOINT hotline_guard")
+    result = statement_guard().run(dbapi, seconds, statement)
+    undo = "RELEASE" if result is not None else "ROLLBACK TO"
+    connection.exec_driver_sql(f"{undo} SAVEPOINT hotline_guard")
+    return result
 
 
 def _interrupt(connection: sqlite3.Connection) -> None:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 import sqlalchemy
-from sqlalchemy import BindParameter, ColumnElement, Row, Select, and_, bindparam, or_, tuple_
+from sqlalchemy import BindParameter, ColumnElement, Row, Select, and_, bindparam, func, or_, tuple_
 from sqlmodel import Session, col, select
 
 from backoffice import access, search
@@ -60,10 +60,12 @@ class ListedOrder(Protocol):
 
 
 MAX_PAGE = 100
-# PostgreSQL: how long a search's statement may read before it is stopped and the text
-# indexes are asked instead (on 1M orders a search takes under 10 ms, a misjudged one
-# hundreds: `_guarded_rows`).
-SEARCH_GUARD_S = 0.03
+# PostgreSQL: how long a search's statement may read before it is stopped and, if its
+# terms are rare among the newest orders, the text indexes are asked instead (on 1M orders
+# a search reads under 10 ms, a misjudged one 400-900 ms: `_guarded_rows`).
+SEARCH_GUARD_S = 0.05
+RECENT_ORDERS = 1000
+COMMON_MATCHES = 3  # in the newest RECENT_ORDERS: at least 0.3 %
 SOON = timedelta(hours=24)  # the default of domain.deadlines.due_state
 
 
@@ -223,22 +225,41 @@ def _sees_all(where: Where) -> bool:
 
 
 def _guarded_rows(session: Session, query: Select[Any], params: dict[str, Any]) -> list[Any]:
-    """PostgreSQL: ``query``'s page, or if it reads longer than `SEARCH_GUARD_S`, the same
-    page ordered by an expression the primary key cannot serve, which leaves the planner the
-    text indexes.
+    """PostgreSQL: ``query``'s page; if it reads longer than `SEARCH_GUARD_S` and its terms
+    are rare among the newest orders, the same page ordered by an expression the primary
+    key cannot serve, which leaves the planner the text indexes.
 
     The planner reads the newest orders first when it believes a term common, and judges
     from a sample of 100 texts: an employer named in one of them looks like 1 % of the
     orders. For one with 27 orders among 1M it read 660,000 rows (470 ms) where the trigram
-    index answers in 2-5 ms; which employers are misjudged changes with each ANALYZE.
+    index answers in 2-5 ms; which employers are misjudged changes with each ANALYZE. A term
+    common among the newest orders was slow for another reason (a busy database), and the
+    text indexes would hand over every one of its matches: its read is run again as it was.
     Only for an unfiltered search of the whole network: behind a filter or a county's
     subtree a slow newest-first read says the filter is narrow, not that the term is rare.
     """
     rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, query, params))
     if rows is not None:
         return rows
+    if _common_lately(session, query, params):
+        return _run(session, query, params)
     by_index = query.order_by(None).order_by((col(WorkOrder.id) + 0).desc())
     return _run(session, by_index, params)
+
+
+def _common_lately(session: Session, query: Select[Any], params: dict[str, Any]) -> bool:
+    """Whether the newest `RECENT_ORDERS` orders hold `COMMON_MATCHES` of ``query``'s."""
+    order_id = col(WorkOrder.id)
+    newest = sqlalchemy.select(func.max(order_id)).scalar_subquery()
+    recent = (
+        query.with_only_columns(order_id)
+        .where(order_id > newest - RECENT_ORDERS)
+        .order_by(None)
+        .limit(COMMON_MATCHES)
+        .subquery()
+    )
+    counted = sqlalchemy.select(func.count()).select_from(recent)
+    return int(session.scalar(counted, params) or 0) >= COMMON_MATCHES
 
 
 def _search_query(

@@ -211,7 +211,9 @@ def _search_page(
         while plan is not None:
             query = _search_query(plan, _selected(columns), before, limit + 1).where(*clauses)
             if plan.guarded and _sees_all(where):
-                found_rows = _guarded_rows(session, query, params)
+                # Whether the terms are common is asked of the newest orders, whatever page.
+                first_page = _search_query(plan, _selected(columns), None, 1).where(*clauses)
+                found_rows = _guarded_rows(session, query, first_page, params)
             else:
                 found_rows = _run(session, query, params)
             rows |= {row.id: row for row in found_rows}
@@ -224,7 +226,9 @@ def _sees_all(where: Where) -> bool:
     return where == Where(where.visibility) and where.visibility.scope in ("all", "root")
 
 
-def _guarded_rows(session: Session, query: Select[Any], params: dict[str, Any]) -> list[Any]:
+def _guarded_rows(
+    session: Session, query: Select[Any], first_page: Select[Any], params: dict[str, Any]
+) -> list[Any]:
     """PostgreSQL: ``query``'s page; if it reads longer than `SEARCH_GUARD_S` and its terms
     are rare among the newest orders, the same page ordered by an expression the primary
     key cannot serve, which leaves the planner the text indexes.
@@ -241,7 +245,7 @@ def _guarded_rows(session: Session, query: Select[Any], params: dict[str, Any]) 
     rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, query, params))
     if rows is not None:
         return rows
-    if _common_lately(session, query, params):
+    if _common_lately(session, first_page, params):
         return _run(session, query, params)
     by_index = query.order_by(None).order_by((col(WorkOrder.id) + 0).desc())
     return _run(session, by_index, params)

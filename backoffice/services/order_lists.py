@@ -211,9 +211,7 @@ def _search_page(
         while plan is not None:
             query = _search_query(plan, _selected(columns), before, limit + 1).where(*clauses)
             if plan.guarded and _sees_all(where):
-                # Whether the terms are common is asked of the newest orders, whatever page.
-                first_page = _search_query(plan, _selected(columns), None, 1).where(*clauses)
-                found_rows = _guarded_rows(session, query, first_page, params)
+                found_rows = _guarded_rows(session, plan, query, clauses, params)
             else:
                 found_rows = _run(session, query, params)
             rows |= {row.id: row for row in found_rows}
@@ -227,7 +225,11 @@ def _sees_all(where: Where) -> bool:
 
 
 def _guarded_rows(
-    session: Session, query: Select[Any], first_page: Select[Any], params: dict[str, Any]
+    session: Session,
+    plan: search.Plan,
+    query: Select[Any],
+    clauses: list[ColumnElement[bool]],
+    params: dict[str, Any],
 ) -> list[Any]:
     """PostgreSQL: ``query``'s page; if it reads longer than `SEARCH_GUARD_S` and its terms
     are rare among the newest orders, the same page ordered by an expression the primary
@@ -245,21 +247,26 @@ def _guarded_rows(
     rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, query, params))
     if rows is not None:
         return rows
-    if _common_lately(session, first_page, params):
+    if _common_lately(session, plan, clauses, params):
         return _run(session, query, params)
     by_index = query.order_by(None).order_by((col(WorkOrder.id) + 0).desc())
     return _run(session, by_index, params)
 
 
-def _common_lately(session: Session, query: Select[Any], params: dict[str, Any]) -> bool:
-    """Whether the newest `RECENT_ORDERS` orders hold `COMMON_MATCHES` of ``query``'s."""
+def _common_lately(
+    session: Session,
+    plan: search.Plan,
+    clauses: list[ColumnElement[bool]],
+    params: dict[str, Any],
+) -> bool:
+    """Whether the newest `RECENT_ORDERS` orders hold `COMMON_MATCHES` of the search's
+    matches, whatever page is asked for (built only when the guard has stopped a read)."""
     order_id = col(WorkOrder.id)
     newest = sqlalchemy.select(func.max(order_id)).scalar_subquery()
     recent = (
-        query.with_only_columns(order_id)
-        .where(order_id > newest - RECENT_ORDERS)
+        _search_query(plan, sqlalchemy.select(order_id), None, COMMON_MATCHES)
+        .where(*clauses, order_id > newest - RECENT_ORDERS)
         .order_by(None)
-        .limit(COMMON_MATCHES)
         .subquery()
     )
     counted = sqlalchemy.select(func.count()).select_from(recent)

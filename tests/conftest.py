@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,9 +62,21 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def _free_tcp() -> int:
-    import socket
-
     return free_port(socket.SOCK_STREAM)
+
+
+@pytest.fixture(scope="session")
+def refused_port() -> Iterator[int]:
+    """A TCP port on which every connection is refused, for a service that is down.
+
+    The port stays bound, never listening, for the whole run. A port that is merely free
+    lies in the ephemeral range: a client that keeps reconnecting is sooner or later given
+    that same port as its own and connects to itself (TCP simultaneous open), reading back
+    its own request as the server's reply. A bound port is never handed out that way.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

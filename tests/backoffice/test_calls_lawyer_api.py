@@ -16,7 +16,6 @@ from acd.model import Agent, AgentState, Role, WaitingCall
 from acd.store import AcdStore
 from backoffice.app import create_app
 from backoffice.live.board import binding_key
-from hotline.sip.caller import free_port
 from tests.backoffice.conftest import SECRET, Backend
 
 pytestmark = pytest.mark.integration
@@ -25,7 +24,9 @@ SEAT, CALL = "1083", "1796000000.83"
 
 
 @pytest.fixture
-def on_call(db: Backend, redis_url: str) -> Iterator[tuple[TestClient, AcdStore]]:
+def on_call(
+    db: Backend, redis_url: str, refused_port: int
+) -> Iterator[tuple[TestClient, AcdStore]]:
     """Seat 1083 talking on call 1796000000.83 in the ACD, bound to the demo operator."""
     store = AcdStore(redis.Redis.from_url(redis_url, decode_responses=True))
     store.upsert_agent(Agent(SEAT, Role.OPERATOR, {"operator": 2}, AgentState.AVAILABLE,
@@ -34,7 +35,7 @@ def on_call(db: Backend, redis_url: str) -> Iterator[tuple[TestClient, AcdStore]
     assert store.assign(CALL, SEAT) and store.set_state(SEAT, AgentState.ON_CALL)
     store.client.set(binding_key(db.users["operator"]), SEAT)
     # Asterisk is not running: nothing listens on this AMI port.
-    settings = db.settings.model_copy(update={"redis_url": redis_url, "ami_port": free_port()})
+    settings = db.settings.model_copy(update={"redis_url": redis_url, "ami_port": refused_port})
     with TestClient(create_app(settings, engine=db.engine, secret_key=SECRET)) as client:
         yield client, store
     store.finish(CALL, SEAT)

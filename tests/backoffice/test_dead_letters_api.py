@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from backoffice.app import create_app
 from hotline.callevents.keys import CallEventKeys
-from hotline.sip.caller import free_port
 from tests.backoffice.conftest import SECRET, Backend
 
 pytestmark = pytest.mark.integration
@@ -53,8 +52,8 @@ def test_others_may_not_and_unknown_groups_are_named(
     assert unknown.status_code == 404 and "transcription" in unknown.json()["detail"]
 
 
-def test_redis_down_is_a_clear_503(db: Backend) -> None:
-    settings = db.settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+def test_redis_down_is_a_clear_503(db: Backend, refused_port: int) -> None:
+    settings = db.settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{refused_port}/0"})
     with TestClient(create_app(settings, engine=db.engine, secret_key=SECRET)) as client:
         reply = client.get("/api/v1/dead-letters/backoffice", headers=db.headers["admin"])
     assert reply.status_code == 503 and "Redis is not answering" in reply.json()["detail"]

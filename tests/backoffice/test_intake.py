@@ -20,7 +20,6 @@ from hotline.callevents.model import CallEvent, CallEventType
 from hotline.callevents.stream import CallEventLog, RetryPolicy, StreamConsumer, dead_letters
 from hotline.db import make_engine
 from hotline.settings import load_settings
-from hotline.sip.caller import free_port
 from tests.backoffice.conftest import Backend
 
 pytestmark = pytest.mark.integration
@@ -79,11 +78,12 @@ def test_an_event_the_service_refuses_is_dead_lettered_and_the_rest_flows(
 
 
 def test_a_database_that_is_down_leaves_the_event_waiting_until_it_is_back(
-    db: Backend, event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
-) -> None:
+    db: Backend, event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path,
+    refused_port: int,
+) -> None:  # fmt: skip
     CallEventLog(event_redis, tmp_path, event_keys).publish(ended("c.4", caller="13800001111"))
     down_url = (
-        f"postgresql://nobody@127.0.0.1:{free_port()}/none"
+        f"postgresql://nobody@127.0.0.1:{refused_port}/none"
         if db.name == "postgresql"
         else f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}"
     )

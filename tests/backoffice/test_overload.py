@@ -22,7 +22,6 @@ from backoffice.models import User, WorkOrder
 from backoffice.overload import BUSY_MESSAGE, InFlightLimit
 from backoffice.services import auth
 from hotline.settings import load_settings
-from hotline.sip.caller import free_port
 from tests.backoffice.conftest import SECRET
 from tests.backoffice.helpers import API, create, ok
 
@@ -74,9 +73,9 @@ def test_a_limit_below_one_is_refused() -> None:
 
 @pytest.mark.integration
 def test_a_postgresql_that_is_down_gives_a_clear_503_on_the_api_and_on_pages(
-    tmp_path: Path,
+    tmp_path: Path, refused_port: int
 ) -> None:
-    url = f"postgresql://hotline_test:hotline_test@127.0.0.1:{free_port()}/hotline"
+    url = f"postgresql://hotline_test:hotline_test@127.0.0.1:{refused_port}/hotline"
     settings = load_settings(var_dir=tmp_path, database_url=url)
     with TestClient(create_app(settings, secret_key=SECRET)) as client:
         api = client.get(f"{API}/users/me", headers={"Authorization": "Bearer not-a-token"})

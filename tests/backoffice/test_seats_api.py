@@ -13,7 +13,6 @@ from acd.model import Agent, AgentState, Role
 from acd.store import AcdStore
 from backoffice.app import create_app
 from backoffice.live.board import binding_key
-from hotline.sip.caller import free_port
 from tests.backoffice.conftest import SECRET, Backend
 
 pytestmark = pytest.mark.integration
@@ -144,8 +143,8 @@ def test_a_seat_holding_a_call_is_a_409(seats: Seats) -> None:
         store.remove_call(call.call_id)
 
 
-def test_redis_down_is_a_503(db: Backend) -> None:
-    settings = db.settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+def test_redis_down_is_a_503(db: Backend, refused_port: int) -> None:
+    settings = db.settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{refused_port}/0"})
     with TestClient(create_app(settings, engine=db.engine, secret_key=SECRET)) as client:
         reply = client.post(f"{API}/1081/login", headers=db.headers["supervisor"])
     assert reply.status_code == 503 and "Redis is not answering" in reply.json()["detail"]

@@ -29,7 +29,6 @@ from hotline.callevents.stream import (
     dead_letters,
     read_all,
 )
-from hotline.sip.caller import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -48,9 +47,9 @@ def test_events_are_kept_in_order(
 
 
 def test_events_wait_on_disk_while_redis_is_down_and_none_is_lost(
-    event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path
+    event_redis: redis.Redis, event_keys: CallEventKeys, tmp_path: Path, refused_port: int
 ) -> None:
-    down = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2)
+    down = redis.Redis(host="127.0.0.1", port=refused_port, socket_connect_timeout=0.2)
     offline = CallEventLog(down, tmp_path, event_keys)
     assert offline.publish(ended("lost-1")) is None
     assert offline.publish(ended("lost-2", note="欠薪")) is None
@@ -229,8 +228,8 @@ def test_hotline_events_lists_a_calls_events_and_the_board(
     assert board.returncode == 0 and set(json.loads(board.stdout)) == {"at", "queues", "seats"}
 
 
-def test_hotline_events_with_redis_down_is_one_line(tmp_path: Path) -> None:
-    env = {"HOTLINE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+def test_hotline_events_with_redis_down_is_one_line(tmp_path: Path, refused_port: int) -> None:
+    env = {"HOTLINE_REDIS_URL": f"redis://127.0.0.1:{refused_port}/0",
            "HOTLINE_VAR_DIR": str(tmp_path)}  # fmt: skip
     result = run_cli("events", "dead", "backoffice", env=env)
     assert result.returncode == 2

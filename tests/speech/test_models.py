@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import socket
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -187,9 +186,9 @@ class TestInstall:
             install_archive_model(official, tmp_path / "models", archive=archive)
 
     def test_an_unreachable_model_site_is_one_line_saying_what_to_do(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused_port: int
     ) -> None:
-        monkeypatch.setattr(models, "MODEL_SITE", f"http://127.0.0.1:{closed_port()}/")
+        monkeypatch.setattr(models, "MODEL_SITE", f"http://127.0.0.1:{refused_port}/")
         with pytest.raises(ModelInstallFailed) as caught:
             install_model("zh", SpeechConfig(models_dir=tmp_path / "models"))
         line = str(caught.value)
@@ -210,13 +209,6 @@ class TestInstall:
     def test_unknown_languages_have_nothing_to_install(self, tmp_path: Path) -> None:
         with pytest.raises(ModelInstallFailed, match="no known model for language 'fr'"):
             install_model("fr", SpeechConfig(models_dir=tmp_path))
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -149,7 +149,14 @@ def _limit_sqlite_statements(engine: Engine, timeout_s: float) -> None:
 
 class _Watchdog:
     """A thread that acts on connections whose deadline has passed (`_expired`), started
-    when a deadline is first set and ended when none has been set for a while."""
+    when a deadline is first set and ended when none has been set for a while.
+
+    A stop runs outside the lock the deadlines share: a PostgreSQL cancel is a connection of
+    its own to the server, a few ms and more on a busy one, and every other connection's
+    statement would wait for it to start or end. Only the stopped connection waits: its next
+    statement cannot start, nor its current one be reported finished, before the stop is
+    done, so a stop never lands on the statement after the one it was meant for.
+    """
 
     name = "statement-watchdog"
 
@@ -157,23 +164,35 @@ class _Watchdog:
         self.tick_s = tick_s
         self._lock = threading.Lock()
         self._deadlines: dict[int, tuple[float, Any]] = {}
+        self._stopping: dict[int, threading.Event] = {}
         self._thread: threading.Thread | None = None
 
     def started(self, connection: Any, seconds: float) -> None:
+        key = id(connection)
+        # No new stop of this connection can begin meanwhile: it has no deadline now.
+        self._wait_stopped(key)
         with self._lock:
-            self._deadlines[id(connection)] = (time.monotonic() + seconds, connection)
+            self._deadlines[key] = (time.monotonic() + seconds, connection)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name=self.name, daemon=True)
                 self._thread.start()
 
     def finished(self, connection: Any) -> None:
+        key = id(connection)
         with self._lock:
-            self._deadlines.pop(id(connection), None)
+            self._deadlines.pop(key, None)
+        self._wait_stopped(key)
 
     def watching(self) -> bool:
         """Whether the watchdog's thread is running (it ends when nothing has run a while)."""
         with self._lock:
             return self._thread is not None
+
+    def _wait_stopped(self, key: int) -> None:
+        with self._lock:
+            stopping = self._stopping.get(key)
+        if stopping is not None:
+            stopping.wait()
 
     def _expired(self, key: int, connection: Any) -> None:
         raise NotImplementedError
@@ -183,19 +202,31 @@ class _Watchdog:
         while True:
             time.sleep(self.tick_s)
             now = time.monotonic()
-            # Under the lock: a connection's next statement cannot start (`started`) while
-            # the watchdog stops the one before it.
             with self._lock:
-                for key, (deadline, connection) in list(self._deadlines.items()):
-                    if now > deadline:
-                        del self._deadlines[key]
-                        self._expired(key, connection)
-                if self._deadlines:
+                due = self._take_due(now)
+                if self._deadlines or due:
                     idle_since = now
                 elif now - idle_since > _WATCH_IDLE_S:
                     # Engines come and go (tests, commands): no thread outlives its work.
                     self._thread = None
                     return
+            for key, connection in due:
+                self._stop(key, connection)
+
+    def _take_due(self, now: float) -> list[tuple[int, Any]]:
+        due = [(k, c) for k, (deadline, c) in self._deadlines.items() if now > deadline]
+        for key, _ in due:
+            del self._deadlines[key]
+            self._stopping[key] = threading.Event()
+        return due
+
+    def _stop(self, key: int, connection: Any) -> None:
+        try:
+            self._expired(key, connection)
+        finally:
+            with self._lock:
+                stopping = self._stopping.pop(key)
+            stopping.set()
 
 
 class SqliteWatchdog(_Watchdog):
@@ -226,8 +257,8 @@ class SqliteWatchdog(_Watchdog):
 class StatementGuard(_Watchdog):
     """Cancels a PostgreSQL statement that outlives its allowance, for a caller that has
     another way to ask (`guarded`). The cancel request goes from this thread; PostgreSQL
-    ignores one that arrives when the statement has just finished, and the next statement
-    cannot start before it has been sent (the lock)."""
+    ignores one that arrives when the statement has just finished, and the connection's
+    next statement cannot start before the cancel is done (`_Watchdog`)."""
 
     name = "postgresql-statement-guard"
 
@@ -242,18 +273,20 @@ class StatementGuard(_Watchdog):
         try:
             return statement()
         except DBAPIError as exc:
+            # An error of a cancelled statement comes once the cancel has been sent.
             with self._lock:
                 cancelled = key in self._cancelled
             if cancelled and statement_timed_out(exc):
                 return None
             raise
         finally:
+            self.finished(connection)
             with self._lock:
-                self._deadlines.pop(key, None)
                 self._cancelled.discard(key)
 
     def _expired(self, key: int, connection: Any) -> None:
-        self._cancelled.add(key)
+        with self._lock:
+            self._cancelled.add(key)
         with suppress(Exception):  # the connection closed meanwhile: nothing to cancel
             connection.cancel_safe(timeout=1)
 

@@ -180,6 +180,40 @@ def test_postgresql_tests_caseless_terms_with_like(
             assert f" {like} " in statement and ("ILIKE" in statement) == (like == "ILIKE"), q
 
 
+def test_a_long_chinese_term_matches_whole_though_the_index_is_asked_its_start(
+    client: TestClient, db: Backend, session: Session
+) -> None:
+    # PostgreSQL asks the trigram index for the first six characters (a name's tail, 有限公司,
+    # is in most orders) and tests the whole term on what it hands over.
+    op = db.headers["operator"]
+    labour = create(client, op, summary="欠薪", employer_name="株洲联鸿建设劳务有限公司")
+    works = create(client, op, summary="欠薪", employer_name="株洲联鸿建设工程有限公司")
+    apart = create(client, op, summary="株洲联鸿建设的工地，劳务有限公司欠薪", employer_name="")
+    called = orders.create_from_call(
+        session, {"call_id": "long-term@10.0.0.1", "caller": "13873801234"}
+    )
+    spoken = "我在株洲联鸿建设劳务有限公司干活"
+    transcripts.store_transcript(
+        session, transcripts.TranscriptRecord("long-term@10.0.0.1", "zh", [], spoken, 5.0, "vosk")
+    )
+    assert found(client, op, "株洲联鸿建设劳务有限公司") == [called.id, labour["id"]]
+    assert found(client, op, "株洲联鸿建设工程有限公司") == [works["id"]]
+    assert found(client, op, "株洲联鸿建设") == [called.id, apart["id"], works["id"], labour["id"]]
+    assert found(client, op, "联鸿建设劳务有限公司 欠薪") == [labour["id"]]
+    if db.name != "postgresql":
+        return
+    operator = user(session, "operator")
+    seen = statements(
+        db, lambda: search.search_orders(session, operator, "株洲联鸿建设劳务有限公司")
+    )
+    values = [v for _, params in seen for v in bound_values(params)]
+    assert "%株洲联鸿建设%" in values and "株洲联鸿建设劳务有限公司" in values, values
+    assert not any("劳务" in v and "%" in v for v in values), values
+    statement, params = seen[0]
+    plan = "\n".join(explain(session, db, statement, params))
+    assert "ix_work_order_text_trgm" in plan and "strpos" in plan, plan
+
+
 def test_the_calls_transcript_is_searched_and_kept_in_step(
     client: TestClient, db: Backend, session: Session
 ) -> None:

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Text, and_, false, func, literal, literal_column, not_, or_
+from sqlalchemy import ColumnElement, Text, and_, bindparam, false, func, literal_column, not_, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import TableClause, column, table
@@ -158,6 +159,11 @@ class Plan:
     # PostgreSQL: the planner may read the newest orders first, believing a term common;
     # `order_lists` stops that read if it runs long and asks the text indexes instead.
     guarded: bool = False
+    # PostgreSQL: the plan is built once per shape of query (`_pg_plan`), its terms' values
+    # bound apart: `key` names the shape (the statements built on it are kept too), and
+    # `params` are this query's values, for every statement of the plan.
+    key: Hashable | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _narrowed(found: Plan, clauses: list[ColumnElement[bool]]) -> Plan:
@@ -167,6 +173,8 @@ def _narrowed(found: Plan, clauses: list[ColumnElement[bool]]) -> Plan:
 
 def plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
     numbers = {t: order_number(t) for t in query.terms}
+    if session.get_bind().dialect.name != "sqlite":
+        return _postgresql_plan(numbers, viewer)
     named = [col(WorkOrder.number) == n for n in numbers.values() if n is not None]
     if not named:
         return _plan(session, query, viewer)
@@ -190,8 +198,6 @@ def order_number(term: str) -> str | None:
 
 def _plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
     masked = masked_orders(viewer)
-    if session.get_bind().dialect.name != "sqlite":
-        return _postgresql_plan(query, masked)
     if not any(len(t) >= TRIGRAM for t in query.terms):
         return _short_sqlite(query, masked)
     if not isinstance(masked, bool):
@@ -285,30 +291,13 @@ def _sqlite_column(name: str) -> ColumnElement[Any]:
     return WORDS.c[name]
 
 
-def _postgresql_plan(query: SearchQuery, masked: bool | ColumnElement[bool]) -> Plan:
-    """Each term one condition on the order's own row, which the planner serves from the
-    trigram or gram indexes (a rare term) or by reading the newest orders (a common one);
-    an `id IN (… UNION …)` per term made it collect and sort every match of a common word
-    (78 ms for a word in 5 % of 1M orders, against 2.4 ms)."""
-    own = [_viewed(t, masked, _own_row) for t in query.terms]
-    spoken = [t for t in query.terms if masked is not True or "call_text" in _guarded(t)]
-    if not spoken:
-        return Plan(own, guarded=True)
-    said = or_(*(_holds(t, col(CallTranscript.text)) for t in spoken))
-    calls = col(WorkOrder.call_id).in_(sa_select(col(CallTranscript.call_id)).where(said))
-    if len(query.terms) == 1:
-        # The calls whose transcript holds the one word.
-        return Plan(own, also=Plan([calls]), guarded=True)
-    either = [or_(o, _viewed(t, masked, _spoken)) for t, o in zip(query.terms, own, strict=True)]
-    return Plan(own, also=Plan([*either, calls]), guarded=True)
-
-
 def _viewed(
     term: str,
     masked: bool | ColumnElement[bool],
     build: Callable[[str, tuple[str, ...]], ColumnElement[bool]],
 ) -> ColumnElement[bool]:
-    """``build``'s condition for ``term`` over the columns the viewer may search it in."""
+    """SQLite: ``build``'s condition for ``term`` over the columns the viewer may search it
+    in."""
     if masked is False:
         return build(term, ALL_COLUMNS)
     guarded = build(term, _guarded(term))
@@ -317,24 +306,123 @@ def _viewed(
     return or_(and_(masked, guarded), and_(not_(masked), build(term, ALL_COLUMNS)))
 
 
-def _own_row(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
-    """PostgreSQL: the order's own columns hold ``term``: one OR the planner can serve
+def _postgresql_plan(numbers: dict[str, str | None], viewer: Viewer) -> Plan:
+    """The plan of this query's shape (`_pg_plan`), with its terms' values."""
+    words = [t for t, n in numbers.items() if n is None]
+    named = [n for n in numbers.values() if n is not None]
+    shapes = tuple(_pg_term(t) for t in words)
+    params: dict[str, Any] = {f"n{j}": n for j, n in enumerate(named)}
+    for i, (term, shape) in enumerate(zip(words, shapes, strict=True)):
+        params |= _pg_values(i, term, shape)
+    masked = masked_orders(viewer)
+    masking = "anonymous" if not isinstance(masked, bool) else "all" if masked else "none"
+    return replace(_pg_plan(shapes, len(named), masking), params=params)
+
+
+@dataclass(frozen=True)
+class _PgTerm:
+    """What decides a term's condition on PostgreSQL; its values are bound apart."""
+
+    phone: bool  # a whole mainland number: the caller-number index (`whole_phone`)
+    numberish: bool  # may be part of an order number or a caller's number
+    digits: bool  # two digits in a row: found only in order numbers by masked viewers
+    caseless: bool  # LIKE, not ILIKE (`_like`)
+    long: bool  # a long Chinese term, cut for the index (`_held_long`)
+    grams: bool  # a term of one or two characters with a gram index
+
+
+def _pg_term(term: str) -> _PgTerm:
+    return _PgTerm(
+        phone=whole_phone(term) is not None,
+        numberish=bool(_NUMBERISH.fullmatch(term)),
+        digits=bool(_DIGIT_RUN.search(term)),
+        caseless=all(unicodedata.category(ch) in CASELESS for ch in term),
+        long=len(term) > INDEXED_CHARS and all(unicodedata.category(ch) == "Lo" for ch in term),
+        grams=len(term) < TRIGRAM and textgrams.eligible(term),
+    )
+
+
+def _pg_values(i: int, term: str, shape: _PgTerm) -> dict[str, Any]:
+    """The values of term ``i``'s bind parameters, named as `_holds` and `_own_row` name them."""
+    values: dict[str, Any] = {f"q{i}": like_pattern(term)}
+    if shape.phone:
+        values[f"q{i}p"] = term
+    if shape.long:
+        values[f"q{i}w"] = like_pattern(term[:INDEXED_CHARS])
+        values[f"q{i}t"] = term
+    if shape.grams:
+        values[f"q{i}g"] = [term.lower()]
+    return values
+
+
+@lru_cache(maxsize=1024)
+def _pg_plan(shapes: tuple[_PgTerm, ...], named: int, masking: str) -> Plan:
+    """Each term one condition on the order's own row, which the planner serves from the
+    trigram or gram indexes (a rare term) or by reading the newest orders (a common one);
+    an `id IN (… UNION …)` per term made it collect and sort every match of a common word
+    (78 ms for a word in 5 % of 1M orders, against 2.4 ms). Built once per shape: building
+    a search's statements, and SQLAlchemy's key for its compiled form, cost more Python
+    than the rest of the search."""
+    key = ("postgresql", shapes, named, masking)
+    names = [col(WorkOrder.number) == bindparam(f"n{j}") for j in range(named)]
+    if not shapes:
+        return Plan(names, key=key)
+    own = [_pg_viewed(i, s, masking, _own_row) for i, s in enumerate(shapes)]
+    spoken = [i for i, s in enumerate(shapes) if masking != "all" or "call_text" in _pg_guarded(s)]
+    if not spoken:
+        return _narrowed(Plan(own, guarded=True, key=key), names)
+    said = or_(*(_holds(i, shapes[i], col(CallTranscript.text)) for i in spoken))
+    calls = col(WorkOrder.call_id).in_(sa_select(col(CallTranscript.call_id)).where(said))
+    if len(shapes) == 1:
+        # The calls whose transcript holds the one word.
+        also = Plan([calls], key=(key, "also"))
+    else:
+        either = [
+            or_(o, _pg_viewed(i, s, masking, _spoken))
+            for i, (s, o) in enumerate(zip(shapes, own, strict=True))
+        ]
+        also = Plan([*either, calls], key=(key, "also"))
+    return _narrowed(Plan(own, also=also, guarded=True, key=key), names)
+
+
+def _pg_guarded(shape: _PgTerm) -> tuple[str, ...]:
+    return NUMBER_ONLY if shape.digits else NO_PHONE
+
+
+def _pg_viewed(
+    i: int,
+    shape: _PgTerm,
+    masking: str,
+    build: Callable[[int, _PgTerm, tuple[str, ...]], ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """``build``'s condition for term ``i`` over the columns the viewer may search it in."""
+    if masking == "none":
+        return build(i, shape, ALL_COLUMNS)
+    guarded = build(i, shape, _pg_guarded(shape))
+    if masking == "all":
+        return guarded
+    anonymous = col(WorkOrder.anonymous).is_(True)
+    return or_(and_(anonymous, guarded), and_(not_(anonymous), build(i, shape, ALL_COLUMNS)))
+
+
+def _own_row(i: int, shape: _PgTerm, columns: tuple[str, ...]) -> ColumnElement[bool]:
+    """PostgreSQL: the order's own columns hold term ``i``: one OR the planner can serve
     from an index per column (a BitmapOr) or test on each order it reads."""
-    phone = whole_phone(term)
-    if phone is not None:
+    if shape.phone:
         # The caller's number is stored whole, so the number's own index finds it (0.6 ms
         # against 2.4 for its trigrams), and no order number holds a whole phone number.
         columns = tuple(c for c in columns if c != "number")
-    columns = _pruned(term, columns)
+    if not shape.numberish:
+        columns = tuple(c for c in columns if c not in NUMBER_COLUMNS)
     held = []
     if "number" in columns:
-        held.append(_holds(term, col(WorkOrder.number)))
-    if "phone" in columns and phone is not None:
-        held.append(col(WorkOrder.caller_phone) == phone)
+        held.append(_holds(i, shape, col(WorkOrder.number)))
+    if "phone" in columns and shape.phone:
+        held.append(col(WorkOrder.caller_phone) == bindparam(f"q{i}p"))
     elif "phone" in columns:
-        held.append(_holds(term, col(WorkOrder.caller_phone)))
+        held.append(_holds(i, shape, col(WorkOrder.caller_phone)))
     if "body" in columns:
-        held.append(_holds(term, literal_column(PG_TEXT, Text)))
+        held.append(_holds(i, shape, literal_column(PG_TEXT, Text)))
     return or_(false(), *held)
 
 
@@ -352,29 +440,29 @@ def whole_phone(term: str) -> str | None:
     return term if stored == term else None
 
 
-def _spoken(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
-    """PostgreSQL: the order's call has a transcript holding ``term``."""
+def _spoken(i: int, shape: _PgTerm, columns: tuple[str, ...]) -> ColumnElement[bool]:
+    """PostgreSQL: the order's call has a transcript holding term ``i``."""
     if "call_text" not in columns:
         return false()
-    calls = sa_select(col(CallTranscript.call_id)).where(_holds(term, col(CallTranscript.text)))
-    return col(WorkOrder.call_id).in_(calls)
+    held = _holds(i, shape, col(CallTranscript.text))
+    return col(WorkOrder.call_id).in_(sa_select(col(CallTranscript.call_id)).where(held))
 
 
-def _holds(term: str, text: Any) -> ColumnElement[bool]:
-    """PostgreSQL: ``text`` holds ``term``. The LIKE is what decides; beside a short term it
-    is the cheap test of each row read, and revision 0011's gram array (computing it costs
+def _holds(i: int, shape: _PgTerm, text: Any) -> ColumnElement[bool]:
+    """PostgreSQL: ``text`` holds term ``i``. The LIKE is what decides; beside a short term
+    it is the cheap test of each row read, and revision 0011's gram array (computing it costs
     about 50 us a row) is there for its GIN index: the planner orders a row's tests by cost."""
-    if len(term) > INDEXED_CHARS and all(unicodedata.category(ch) == "Lo" for ch in term):
-        return _held_long(term, text)
-    like = _containing(term)(text)
-    if len(term) >= TRIGRAM or not textgrams.eligible(term):
+    if shape.long:
+        return _held_long(i, text)
+    like = _like(bindparam(f"q{i}"), shape.caseless)(text)
+    if not shape.grams:
         return like
-    wanted = literal([term.lower()], ARRAY(Text))
+    wanted = bindparam(f"q{i}g", type_=ARRAY(Text))
     grams: ColumnElement[Any] = func.hotline_grams(text, type_=ARRAY(Text))
     return and_(grams.contains(wanted), like)
 
 
-def _held_long(term: str, text: Any) -> ColumnElement[bool]:
+def _held_long(i: int, text: Any) -> ColumnElement[bool]:
     """A long Chinese term: its first `INDEXED_CHARS` characters asked of the trigram index,
     the whole term tested on the rows it hands over. The index intersects every trigram of
     its pattern, and a whole employer's name ends in what most orders hold (有限公司): on 1M
@@ -385,17 +473,16 @@ def _held_long(term: str, text: Any) -> ColumnElement[bool]:
     serve from an index as next to nothing and would then read every match of a common
     phrase's first characters (95-600 ms), where a function's test it takes as one in three
     and still reads a common phrase newest first."""
-    window = text.like(like_pattern(term[:INDEXED_CHARS]), escape="\\")
-    return and_(window, func.strpos(text, term) > 0)
+    window = text.like(bindparam(f"q{i}w"), escape="\\")
+    return and_(window, func.strpos(text, bindparam(f"q{i}t")) > 0)
 
 
-def _containing(term: str) -> Callable[[Any], ColumnElement[bool]]:
-    """PostgreSQL: whether a text holds ``term``, case-blind. A term of characters that have
-    no case (Chinese, digits) is matched with LIKE: ILIKE lowercases every text it tests,
-    which made the newest-orders probe of an employer's name 8x slower (6.0 against 0.7 ms
-    on 5,000 orders). The trigram indexes serve both."""
-    pattern = like_pattern(term)
-    if all(unicodedata.category(ch) in CASELESS for ch in term):
+def _like(pattern: Any, caseless: bool) -> Callable[[Any], ColumnElement[bool]]:
+    """PostgreSQL: whether a text matches ``pattern``, case-blind. A term of characters that
+    have no case (Chinese, digits) is matched with LIKE: ILIKE lowercases every text it
+    tests, which made the newest-orders probe of an employer's name 8x slower (6.0 against
+    0.7 ms on 5,000 orders). The trigram indexes serve both."""
+    if caseless:
         return lambda text: text.like(pattern, escape="\\")
     return lambda text: text.ilike(pattern, escape="\\")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -203,20 +203,54 @@ def _search_page(
 ) -> Page[Any]:
     """Search results, newest first by arrival (id), keyset on the id: on SQLite the text
     index hands matches over in that order, so a page never waits for every match."""
-    plan: search.Plan | None = search.plan(session, found, viewer)
-    clauses = list(where_clauses(where))
-    before = decode_cursor(cursor)[1] if cursor is not None else None
+    first = search.plan(session, found, viewer)
+    bound = params | dict(first.params)
+    after = cursor is not None
+    if cursor is not None:
+        bound["before_id"] = decode_cursor(cursor)[1]
     rows: dict[int, Any] = {}
+    plan: search.Plan | None = first
     with planned_with_values(session):
         while plan is not None:
-            query = _search_query(plan, _selected(columns), before, limit + 1).where(*clauses)
+            query = _search_statement(plan, where, columns, after, limit + 1)
             if plan.guarded and _sees_all(where):
-                found_rows = _guarded_rows(session, plan, query, clauses, params)
+                found_rows = _guarded_rows(session, plan, query, where, bound)
             else:
-                found_rows = _run(session, query, params)
+                found_rows = _run(session, query, bound)
             rows |= {row.id: row for row in found_rows}
             plan = plan.also
     return _page(_newest(rows.values(), limit + 1), limit)
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """A plan, equal to another of the same shape (`search.Plan.key`) whatever its values."""
+
+    key: Hashable
+    plan: search.Plan = field(compare=False)
+
+
+def _search_statement(
+    plan: search.Plan, where: Where, columns: tuple[str, ...], after: bool, limit: int
+) -> Select[Any]:
+    if plan.key is None:  # SQLite: the terms are in the plan's text
+        return _built_search(plan, where, columns, after, limit)
+    return _kept_search(_Shaped(plan.key, plan), where, columns, after, limit)
+
+
+@lru_cache(maxsize=1024)
+def _kept_search(
+    shaped: _Shaped, where: Where, columns: tuple[str, ...], after: bool, limit: int
+) -> Select[Any]:
+    # The same statement object each time: SQLAlchemy keeps its cache key and compiled form.
+    return _built_search(shaped.plan, where, columns, after, limit)
+
+
+def _built_search(
+    plan: search.Plan, where: Where, columns: tuple[str, ...], after: bool, limit: int
+) -> Select[Any]:
+    query = _search_query(plan, _selected(columns), after, limit)
+    return query.where(*where_clauses(where))
 
 
 def _sees_all(where: Where) -> bool:
@@ -228,7 +262,7 @@ def _guarded_rows(
     session: Session,
     plan: search.Plan,
     query: Select[Any],
-    clauses: list[ColumnElement[bool]],
+    where: Where,
     params: dict[str, Any],
 ) -> list[Any]:
     """PostgreSQL: ``query``'s page; if it reads longer than `SEARCH_GUARD_S` and its terms
@@ -247,7 +281,7 @@ def _guarded_rows(
     rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, query, params))
     if rows is not None:
         return rows
-    if _common_lately(session, plan, clauses, params):
+    if _common_lately(session, plan, list(where_clauses(where)), params):
         return _run(session, query, params)
     by_index = query.order_by(None).order_by((col(WorkOrder.id) + 0).desc())
     return _run(session, by_index, params)
@@ -264,7 +298,7 @@ def _common_lately(
     order_id = col(WorkOrder.id)
     newest = sqlalchemy.select(func.max(order_id)).scalar_subquery()
     recent = (
-        _search_query(plan, sqlalchemy.select(order_id), None, COMMON_MATCHES)
+        _search_query(plan, sqlalchemy.select(order_id), False, COMMON_MATCHES)
         .where(*clauses, order_id > newest - RECENT_ORDERS)
         .order_by(None)
         .subquery()
@@ -273,10 +307,9 @@ def _common_lately(
     return int(session.scalar(counted, params) or 0) >= COMMON_MATCHES
 
 
-def _search_query(
-    plan: search.Plan, query: Select[Any], before: int | None, limit: int
-) -> Select[Any]:
-    """One statement of a search: its text tables joined, newest first, ``limit`` rows."""
+def _search_query(plan: search.Plan, query: Select[Any], after: bool, limit: int) -> Select[Any]:
+    """One statement of a search: its text tables joined, newest first, ``limit`` rows (after
+    a cursor: below the id bound as ``before_id``)."""
     order_id: ColumnElement[Any] = cast(ColumnElement[Any], col(WorkOrder.id))
     if plan.driver is not None:
         order_id = plan.driver.c.rowid
@@ -286,8 +319,8 @@ def _search_query(
     clauses = list(plan.clauses)
     if plan.fts_match is not None and plan.driver is not None:
         clauses.append(search.fts_matches(plan.fts_match, plan.driver))
-    if before is not None:
-        clauses.append(order_id < before)
+    if after:
+        clauses.append(order_id < bindparam("before_id"))
     return query.where(*clauses).order_by(order_id.desc()).limit(limit)
 
 

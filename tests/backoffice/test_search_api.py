@@ -9,10 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, text
 from sqlmodel import Session
 
-from backoffice import search
+from backoffice import access, search
+from backoffice.access import viewer_of
 from backoffice.models import CallTranscript, User, WorkOrder, WorkOrderEvent
-from backoffice.services import transcripts
+from backoffice.services import order_lists, transcripts
 from backoffice.services import work_orders as orders
+from backoffice.services.order_lists import Where
 from tests.backoffice.conftest import Backend
 from tests.backoffice.helpers import (
     API,
@@ -212,6 +214,39 @@ def test_a_long_chinese_term_matches_whole_though_the_index_is_asked_its_start(
     statement, params = seen[0]
     plan = "\n".join(explain(session, db, statement, params))
     assert "ix_work_order_text_trgm" in plan and "strpos" in plan, plan
+
+
+def test_postgresql_builds_a_searchs_statements_once_per_shape(
+    client: TestClient, db: Backend, session: Session
+) -> None:
+    op = db.headers["operator"]
+    hongda = create(client, op, summary="宏达建筑欠薪", employer_name="长沙宏达建筑公司")
+    liantai = create(client, op, summary="联泰物业欠薪", employer_name="长沙联泰物业公司")
+    boss = create(client, op, summary="BOSS跑路", employer_name="")
+    # Same shape, other values: each finds its own, on the first page and after a cursor.
+    assert found(client, op, "宏达建筑") == [hongda["id"]]
+    assert found(client, op, "联泰物业") == [liantai["id"]]
+    assert found(client, op, "欠薪 长沙", limit=1) == [liantai["id"]]
+    first = ok(client.get(f"{API}/work-orders", headers=op, params={"q": "欠薪 长沙", "limit": 1}))
+    after = {"q": "欠薪 长沙", "limit": 1, "cursor": first["next_cursor"]}
+    assert [
+        i["id"] for i in ok(client.get(f"{API}/work-orders", headers=op, params=after))["items"]
+    ] == [hongda["id"]]
+    assert found(client, op, "boss") == [boss["id"]]
+    if db.name != "postgresql":
+        return
+    viewer = viewer_of(session, user(session, "operator"))
+    plans = {q: search.plan(session, search.parse_query(q), viewer) for q in  # type: ignore[arg-type]
+             ("宏达建筑", "联泰物业", "boss", "宏达建筑有限公司")}  # fmt: skip
+    same, other = plans["宏达建筑"], plans["联泰物业"]
+    assert same.key == other.key and same.params != other.params
+    assert same.clauses is other.clauses  # the plan itself is built once
+    built = [order_lists._search_statement(p, Where(access.visibility(viewer)), (), False, 21)
+             for p in (same, other)]  # fmt: skip
+    assert built[0] is built[1]
+    # ILIKE for letters with case, the index asked six characters of a long Chinese word.
+    assert len({p.key for p in plans.values()}) == 3
+    assert plans["宏达建筑有限公司"].params["q0w"] == "%宏达建筑有限%"
 
 
 def test_the_calls_transcript_is_searched_and_kept_in_step(

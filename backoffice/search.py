@@ -31,7 +31,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Text, and_, bindparam, false, func, literal_column, not_, or_
@@ -203,7 +203,7 @@ def _plan(session: Session, query: SearchQuery, viewer: Viewer) -> Plan:
     if not isinstance(masked, bool):
         # A handler or lawyer (numbers masked on anonymous orders only): each term's matches
         # as a set, on the few orders they may see.
-        return Plan([and_(*(_viewed(t, masked, _sqlite) for t in query.terms))])
+        return Plan([and_(*(_sqlite_viewed(t, masked, _sqlite) for t in query.terms))])
     columns = {t: _pruned(t, _searched(t, masked)) for t in query.terms}
     if not all(columns.values()):
         return Plan([false()])  # a term the viewer may not look for anywhere
@@ -248,7 +248,7 @@ def _short_sqlite(query: SearchQuery, masked: bool | ColumnElement[bool]) -> Pla
     # A short term no index holds (`A-`), or a handler's or lawyer's words (numbers masked
     # on anonymous orders only): tested on each order read, newest first, the page ends at
     # its 21st match.
-    return Plan([and_(*(_viewed(t, masked, _scanned) for t in query.terms))], driver=WORDS)
+    return Plan([and_(*(_sqlite_viewed(t, masked, _scanned) for t in query.terms))], driver=WORDS)
 
 
 def _gram_spec(term: str, columns: tuple[str, ...]) -> str:
@@ -262,7 +262,13 @@ def _searched(term: str, masked: bool) -> tuple[str, ...]:
 
 
 def _guarded(term: str) -> tuple[str, ...]:
-    return NUMBER_ONLY if _DIGIT_RUN.search(term) else NO_PHONE
+    return _guarded_columns(bool(_DIGIT_RUN.search(term)))
+
+
+def _guarded_columns(digits: bool) -> tuple[str, ...]:
+    """Where a viewer who sees numbers masked may look for a term (with two digits in a row,
+    or without)."""
+    return NUMBER_ONLY if digits else NO_PHONE
 
 
 def _spec(term: str, columns: tuple[str, ...]) -> str:
@@ -271,9 +277,11 @@ def _spec(term: str, columns: tuple[str, ...]) -> str:
 
 def _pruned(term: str, columns: tuple[str, ...]) -> tuple[str, ...]:
     """``columns`` less the number and the caller's number if ``term`` cannot be in them."""
-    if _NUMBERISH.fullmatch(term):
-        return columns
-    return tuple(c for c in columns if c not in NUMBER_COLUMNS)
+    return _pruned_columns(bool(_NUMBERISH.fullmatch(term)), columns)
+
+
+def _pruned_columns(numberish: bool, columns: tuple[str, ...]) -> tuple[str, ...]:
+    return columns if numberish else tuple(c for c in columns if c not in NUMBER_COLUMNS)
 
 
 def _scanned(term: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
@@ -292,18 +300,26 @@ def _sqlite_column(name: str) -> ColumnElement[Any]:
 
 
 def _viewed(
+    masked: bool | ColumnElement[bool],
+    digits: bool,
+    build: Callable[[tuple[str, ...]], ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """``build``'s condition for a term over the columns the viewer may search it in
+    (``digits``: the term holds two digits in a row)."""
+    if masked is False:
+        return build(ALL_COLUMNS)
+    guarded = build(_guarded_columns(digits))
+    if masked is True:
+        return guarded
+    return or_(and_(masked, guarded), and_(not_(masked), build(ALL_COLUMNS)))
+
+
+def _sqlite_viewed(
     term: str,
     masked: bool | ColumnElement[bool],
     build: Callable[[str, tuple[str, ...]], ColumnElement[bool]],
 ) -> ColumnElement[bool]:
-    """SQLite: ``build``'s condition for ``term`` over the columns the viewer may search it
-    in."""
-    if masked is False:
-        return build(term, ALL_COLUMNS)
-    guarded = build(term, _guarded(term))
-    if masked is True:
-        return guarded
-    return or_(and_(masked, guarded), and_(not_(masked), build(term, ALL_COLUMNS)))
+    return _viewed(masked, bool(_DIGIT_RUN.search(term)), partial(build, term))
 
 
 def _postgresql_plan(numbers: dict[str, str | None], viewer: Viewer) -> Plan:
@@ -315,6 +331,7 @@ def _postgresql_plan(numbers: dict[str, str | None], viewer: Viewer) -> Plan:
     for i, (term, shape) in enumerate(zip(words, shapes, strict=True)):
         params |= _pg_values(i, term, shape)
     masked = masked_orders(viewer)
+    # The plans are kept by the kind of masking: its clause is a new object each time.
     masking = "anonymous" if not isinstance(masked, bool) else "all" if masked else "none"
     return replace(_pg_plan(shapes, len(named), masking), params=params)
 
@@ -344,15 +361,20 @@ def _pg_term(term: str) -> _PgTerm:
 
 def _pg_values(i: int, term: str, shape: _PgTerm) -> dict[str, Any]:
     """The values of term ``i``'s bind parameters, named as `_holds` and `_own_row` name them."""
-    values: dict[str, Any] = {f"q{i}": like_pattern(term)}
-    if shape.phone:
-        values[f"q{i}p"] = term
+    values: dict[str, Any] = {}
     if shape.long:
         values[f"q{i}w"] = like_pattern(term[:INDEXED_CHARS])
         values[f"q{i}t"] = term
+    else:
+        values[f"q{i}"] = like_pattern(term)
+    if shape.phone:
+        values[f"q{i}p"] = term
     if shape.grams:
         values[f"q{i}g"] = [term.lower()]
     return values
+
+
+_MASKED: dict[str, bool] = {"all": True, "none": False}
 
 
 @lru_cache(maxsize=1024)
@@ -367,8 +389,13 @@ def _pg_plan(shapes: tuple[_PgTerm, ...], named: int, masking: str) -> Plan:
     names = [col(WorkOrder.number) == bindparam(f"n{j}") for j in range(named)]
     if not shapes:
         return Plan(names, key=key)
-    own = [_pg_viewed(i, s, masking, _own_row) for i, s in enumerate(shapes)]
-    spoken = [i for i, s in enumerate(shapes) if masking != "all" or "call_text" in _pg_guarded(s)]
+    masked = _MASKED.get(masking, col(WorkOrder.anonymous).is_(True))
+    own = [_viewed(masked, s.digits, partial(_own_row, i, s)) for i, s in enumerate(shapes)]
+    spoken = [
+        i
+        for i, s in enumerate(shapes)
+        if masked is not True or "call_text" in _guarded_columns(s.digits)
+    ]
     if not spoken:
         return _narrowed(Plan(own, guarded=True, key=key), names)
     said = or_(*(_holds(i, shapes[i], col(CallTranscript.text)) for i in spoken))
@@ -378,31 +405,11 @@ def _pg_plan(shapes: tuple[_PgTerm, ...], named: int, masking: str) -> Plan:
         also = Plan([calls], key=(key, "also"))
     else:
         either = [
-            or_(o, _pg_viewed(i, s, masking, _spoken))
+            or_(o, _viewed(masked, s.digits, partial(_spoken, i, s)))
             for i, (s, o) in enumerate(zip(shapes, own, strict=True))
         ]
         also = Plan([*either, calls], key=(key, "also"))
     return _narrowed(Plan(own, also=also, guarded=True, key=key), names)
-
-
-def _pg_guarded(shape: _PgTerm) -> tuple[str, ...]:
-    return NUMBER_ONLY if shape.digits else NO_PHONE
-
-
-def _pg_viewed(
-    i: int,
-    shape: _PgTerm,
-    masking: str,
-    build: Callable[[int, _PgTerm, tuple[str, ...]], ColumnElement[bool]],
-) -> ColumnElement[bool]:
-    """``build``'s condition for term ``i`` over the columns the viewer may search it in."""
-    if masking == "none":
-        return build(i, shape, ALL_COLUMNS)
-    guarded = build(i, shape, _pg_guarded(shape))
-    if masking == "all":
-        return guarded
-    anonymous = col(WorkOrder.anonymous).is_(True)
-    return or_(and_(anonymous, guarded), and_(not_(anonymous), build(i, shape, ALL_COLUMNS)))
 
 
 def _own_row(i: int, shape: _PgTerm, columns: tuple[str, ...]) -> ColumnElement[bool]:
@@ -412,8 +419,7 @@ def _own_row(i: int, shape: _PgTerm, columns: tuple[str, ...]) -> ColumnElement[
         # The caller's number is stored whole, so the number's own index finds it (0.6 ms
         # against 2.4 for its trigrams), and no order number holds a whole phone number.
         columns = tuple(c for c in columns if c != "number")
-    if not shape.numberish:
-        columns = tuple(c for c in columns if c not in NUMBER_COLUMNS)
+    columns = _pruned_columns(shape.numberish, columns)
     held = []
     if "number" in columns:
         held.append(_holds(i, shape, col(WorkOrder.number)))

@@ -50,7 +50,7 @@ class OrderIntake:
                 raise MalformedEvent(str(exc)) from None
             order = creation.order
             event(log, "intake.order", call_id=ev.call_id, number=order.number,
-                  created=creation.created, category=order.category.value)  # fmt: skip
+                  new=creation.created, category=order.category.value)  # fmt: skip
         self._keep_figures(ev)
 
     def _keep_figures(self, ev: CallEvent) -> None:

@@ -35,5 +35,12 @@ def configure(level: str = "info") -> None:
 
 
 def event(logger: logging.Logger, name: str, *, level: int = logging.INFO, **fields: Any) -> None:
-    """Log one structured event; fields become JSON keys."""
+    """Log one structured event; fields become JSON keys.
+
+    A field named like a LogRecord attribute (``created``, ``module``...) is kept as ``<name>_``:
+    logging raises KeyError on such a name, and a log line must never fail the work it reports.
+    """
+    clashing = fields.keys() & _RESERVED
+    if clashing:
+        fields = {(f"{k}_" if k in clashing else k): v for k, v in fields.items()}
     logger.log(level, name, extra=fields)

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from backoffice.db import upgrade
 from backoffice.domain.deadlines import Category
-from backoffice.models import WorkOrder
+from backoffice.models import CallStat, WorkOrder
 from hotline.settings import Settings
 from ivr.app import IvrService
 from tests.conftest import eventually
@@ -39,6 +39,12 @@ def orders_for(ivr: IvrService, call_ids: list[str]) -> list[WorkOrder]:
     with Session(ivr.engine) as session:
         query = select(WorkOrder).where(WorkOrder.call_id.in_(call_ids))  # type: ignore[union-attr]
         return list(session.exec(query).all())
+
+
+def figures_for(ivr: IvrService, call_ids: list[str]) -> set[str]:
+    with Session(ivr.engine) as session:
+        query = select(CallStat.call_id).where(CallStat.call_id.in_(call_ids))  # type: ignore[attr-defined]
+        return set(session.exec(query).all())
 
 
 def test_calls_made_while_the_intake_is_down_each_get_one_order(
@@ -80,3 +86,7 @@ def test_calls_made_while_the_intake_is_down_each_get_one_order(
     assert by_caller["13807382222"].category is Category.WORK_INJURY
     assert by_caller["13807383333"].category is Category.OTHER
     assert "排队" in by_caller["13807381111"].summary
+    # Each event was handled whole, at the intake's own log level: its figures for the reports
+    # were kept too, and no handler failed after its order was made.
+    assert figures_for(ivr_service, ids) == set(ids)
+    assert "handler_failed" not in log.read_text(), log.read_text()

@@ -54,8 +54,12 @@ def test_times_stay_those_of_each_recording_on_a_warm_recogniser(
     # third recording); each transcript must start where its speech does.
     assert 3.9 < a.segments[0].start_s < 4.6
     assert 5.9 < b.segments[0].start_s < 6.6
+    assert 3.9 < again.segments[0].start_s < 4.6
     assert b.segments[-1].end_s <= wav_seconds(second)
-    assert again.segments[0].start_s == pytest.approx(a.segments[0].start_s, abs=0.05)
+    # The same recording again, timed alike to within a few of the model's 30 ms output
+    # frames: a warm recogniser's search may settle on a neighbouring alignment (_Stream's
+    # docstring; CI saw 4.16 s against 4.10 s), never on one shifted by what it heard before.
+    assert again.segments[0].start_s == pytest.approx(a.segments[0].start_s, abs=0.1)
     assert a.text and b.text
 
 

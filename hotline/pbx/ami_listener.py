@@ -49,6 +49,37 @@ def aor_of(contact_object_name: str) -> str:
     return contact_object_name.split(";@", 1)[0]
 
 
+class SeatContacts:
+    """Which contacts of each seat are up; a seat is registered while any one of them is.
+
+    Asterisk reports each contact apart. A softphone that registers again from a new address
+    gets its new contact before the old one is removed (remove_existing), and a stale
+    contact's qualify can fail after the phone has moved on: neither may take the seat away
+    from the contact it has now.
+    """
+
+    def __init__(self) -> None:
+        self._up: dict[str, set[str]] = {}
+
+    def reset(self, listed: dict[str, set[str]]) -> None:
+        self._up = {aor: set(uris) for aor, uris in listed.items()}
+
+    def update(self, aor: str, uri: str, status: str) -> bool | None:
+        """The seat's registration after this ContactStatus, or None for 'no news'."""
+        up = registered_from(status)
+        if up is None:
+            return None
+        uris = self._up.setdefault(aor, set())
+        if up:
+            uris.add(uri)
+        else:
+            uris.discard(uri)
+        return bool(uris)
+
+    def registered(self, aor: str) -> bool:
+        return bool(self._up.get(aor))
+
+
 class AmiListener:
     def __init__(
         self,
@@ -64,7 +95,8 @@ class AmiListener:
         self.seats = frozenset(seats)
         self.retry_s = retry_s
         self.synced = threading.Event()
-        self._listed: set[str] = set()
+        self._listed: dict[str, set[str]] = {}
+        self._contacts = SeatContacts()
         self._list_done = threading.Event()
         self._channels: set[str] = set()
         self._channels_done = threading.Event()
@@ -122,13 +154,14 @@ class AmiListener:
                 raise AmiError(f"{SHOW_CONTACTS} refused: {response.keys.get('Message', '')}")
         elif not self._list_done.wait(SYNC_TIMEOUT_S):
             raise AmiError("Asterisk did not finish listing contacts")
+        self._contacts.reset(self._listed)
         for seat in sorted(self.seats):
-            self.presence.set_registered(seat, seat in self._listed)
+            self.presence.set_registered(seat, self._contacts.registered(seat))
         if self.on_channels is not None:
             listed_at = time.time()
             self.on_channels(self._live_channels(client), listed_at)
         self.synced.set()
-        event(log, "ami.synced", registered=sorted(self._listed & self.seats))
+        event(log, "ami.synced", registered=sorted(self.seats & self._listed.keys()))
 
     def _live_channels(self, client: AMIClient) -> set[str]:
         self._channels.clear()
@@ -158,11 +191,14 @@ class AmiListener:
             return
         if event.name == "ContactList" and keys.get("ActionID") == "hotline-sync":
             if registered_from(keys.get("Status", "")):
-                self._listed.add(aor_of(keys.get("ObjectName", "")))
+                aor = aor_of(keys.get("ObjectName", ""))
+                self._listed.setdefault(aor, set()).add(keys.get("Uri", ""))
         elif event.name == "ContactListComplete" and keys.get("ActionID") == "hotline-sync":
             self._list_done.set()
         elif event.name == "ContactStatus":
-            self.on_contact_status(keys.get("AOR", ""), keys.get("ContactStatus", ""))
+            self.on_contact_status(
+                keys.get("AOR", ""), keys.get("URI", ""), keys.get("ContactStatus", "")
+            )
 
     def _on_channel_listed(self, name: str, keys: dict[str, str]) -> None:
         if name == "CoreShowChannel":
@@ -170,11 +206,14 @@ class AmiListener:
         elif name == "CoreShowChannelsComplete":
             self._channels_done.set()
 
-    def on_contact_status(self, aor: str, status: str) -> None:
-        registered = registered_from(status)
-        if aor in self.seats and registered is not None:
+    def on_contact_status(self, aor: str, uri: str, status: str) -> None:
+        if aor not in self.seats:
+            return
+        registered = self._contacts.update(aor, uri, status)
+        if registered is not None:
             self.presence.set_registered(aor, registered)
-            event(log, "ami.seat_registration", seat=aor, registered=registered, status=status)
+            event(log, "ami.seat_registration", seat=aor, registered=registered, status=status,
+                  contact=uri)  # fmt: skip
 
 
 def _log_event_error(name: str, exc: Exception) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,21 +23,27 @@ from hotline.pbx.runner import Pbx
 from hotline.sip.caller import free_port
 from hotline.sip.seat import SeatPhone, registration_scenario
 from tests.conftest import eventually
+from tests.integration.test_acd_calls import Softphone
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def store(redis_url: str) -> Iterator[AcdStore]:
+def seats_store(redis_url: str) -> AcdStore:
     acd = AcdStore(connect(redis_url), keys=AcdKeys(prefix=f"test:{uuid.uuid4().hex[:8]}:"))
     for seat in ("1001", "1002"):
         acd.upsert_agent(Agent(id=seat, role=Role.OPERATOR, skills={"operator": 1}))
+    return acd
+
+
+@pytest.fixture
+def store(redis_url: str) -> Iterator[AcdStore]:
+    acd = seats_store(redis_url)
     yield acd
     acd.purge()
 
 
-@pytest.fixture
-def listener(asterisk: Pbx, store: AcdStore) -> Iterator[AmiListener]:
+@contextlib.contextmanager
+def following(asterisk: Pbx, store: AcdStore) -> Iterator[AmiListener]:
     s = asterisk.settings
     follower = AmiListener(
         connect=lambda: ami.login(s.ami_host, s.ami_port, s.ami_user, asterisk.creds.ami_secret),
@@ -47,10 +55,18 @@ def listener(asterisk: Pbx, store: AcdStore) -> Iterator[AmiListener]:
     stop = threading.Event()
     thread = threading.Thread(target=follower.run, args=(stop,), daemon=True)
     thread.start()
-    assert follower.synced.wait(10), "the listener never synced"
-    yield follower
-    stop.set()
-    thread.join(5)
+    try:
+        assert follower.synced.wait(10), "the listener never synced"
+        yield follower
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+@pytest.fixture
+def listener(asterisk: Pbx, store: AcdStore) -> Iterator[AmiListener]:
+    with following(asterisk, store) as follower:
+        yield follower
 
 
 def register(asterisk: Pbx, seat: str, stay_ms: int) -> subprocess.Popen[bytes]:
@@ -128,3 +144,56 @@ def test_a_quiet_ami_keeps_its_one_connection(
     threading.Event().wait(8)
     assert listener.connections == before
     assert listener.synced.is_set()
+
+
+def held(check: Callable[[], bool], seconds: float) -> bool:
+    """`check` is true at every look over `seconds` (a tenth of a second apart)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not check():
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_a_seat_registering_again_from_a_new_address_stays_registered(
+    asterisk: Pbx, store: AcdStore, listener: AmiListener
+) -> None:
+    # A softphone restarted on a new port while its old contact is still on record: the aor
+    # keeps one contact (remove_existing), so Asterisk adds the new one and removes the old.
+    # The old contact's Removed must not take the seat away from the new one.
+    first = Softphone(asterisk, "1001")
+    try:
+        assert eventually(lambda: registered(store, "1001"), 15)
+        second = Softphone(asterisk, "1001")
+        try:
+            assert eventually(lambda: f":{second.contact_port}" in contacts(asterisk, "1001"), 15)
+            assert f":{first.contact_port}" not in contacts(asterisk, "1001")
+            assert held(lambda: registered(store, "1001"), 3.0)
+        finally:
+            second.stop()
+        assert eventually(lambda: not registered(store, "1001"), 15)
+    finally:
+        first.stop()
+
+
+def contacts(asterisk: Pbx, seat: str) -> str:
+    return asterisk.rx(f"pjsip show aor {seat}", check=False).stdout
+
+
+def test_a_seat_listed_at_the_sync_goes_when_its_contact_is_removed(
+    asterisk: Pbx, redis_url: str
+) -> None:
+    # The sync learns the contact from Asterisk's list, the removal from an event: both must
+    # name it alike, or the seat would stay registered with nobody there.
+    phone = Softphone(asterisk, "1002")
+    late = seats_store(redis_url)
+    try:
+        assert eventually(lambda: f":{phone.contact_port}" in contacts(asterisk, "1002"), 15)
+        with following(asterisk, late):
+            assert registered(late, "1002") and not registered(late, "1001")
+            phone.stop()
+            assert eventually(lambda: not registered(late, "1002"), 15)
+    finally:
+        phone.stop()
+        late.purge()

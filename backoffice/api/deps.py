@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from pydantic_core import to_json
 from sqlmodel import Session
 
 from backoffice.access import Viewer, viewer_from
@@ -49,17 +50,6 @@ async def get_session(backoffice: BackofficeDep) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-async def get_read_session(backoffice: BackofficeDep) -> AsyncIterator[Session]:
-    """A session outside any transaction, for reads that write at most one audit record."""
-    session = Session(backoffice.reader(), expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-ReadSessionDep = Annotated[Session, Depends(get_read_session)]
-
 _bearer = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
 TokenDep = Annotated[str | None, Depends(_bearer)]
 
@@ -80,21 +70,34 @@ def sign_in(session: Session, token: str | None) -> tuple[User, Viewer]:
     return user, viewer_from(user, unit)
 
 
-async def signed_in_work(
-    session: Session, token: str | None, work: Callable[[User, Viewer], T]
+async def signed_in_read(
+    backoffice: Backoffice, token: str | None, work: Callable[[Session, User, Viewer], T]
 ) -> T:
     """Sign in and do ``work`` in one trip to the thread pool, for the busiest reads.
 
     Through dependencies a read costs three trips (`get_signed_in`, a `def` endpoint, and
     the validation of its answer) at about 0.2 ms of a core each; an `async` endpoint that
-    calls this makes one, and FastAPI validates its answer on the event loop.
+    calls this makes one. The session is the thread's own, outside any transaction
+    (`Backoffice.reader`): opening and closing it there spares the event loop a dependency's
+    exit stack, and on PostgreSQL the read sends no BEGIN and no ROLLBACK.
     """
 
     def run() -> T:
-        user, viewer = sign_in(session, token)
-        return work(user, viewer)
+        with Session(backoffice.reader(), expire_on_commit=False) as session:
+            user, viewer = sign_in(session, token)
+            return work(session, user, viewer)
 
     return await run_in_threadpool(run)
+
+
+def json_answer(content: Any) -> Response:
+    """``content`` (dicts, lists, models, datetimes, enums) as JSON, encoded once in Rust.
+
+    For the busiest reads, whose content is built to the route's response model: FastAPI
+    would validate it into that model again (a SQLModel object per list item) and encode it
+    in Python, 0.4 ms a page. The OpenAPI schema still comes from `response_model`.
+    """
+    return Response(to_json(content), media_type="application/json")
 
 
 SignedIn = Annotated[Viewer, Depends(get_signed_in)]

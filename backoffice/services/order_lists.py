@@ -11,7 +11,19 @@ from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 import sqlalchemy
-from sqlalchemy import BindParameter, ColumnElement, Row, Select, and_, bindparam, func, or_, tuple_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    tuple_,
+    union_all,
+)
 from sqlmodel import Session, col, select
 
 from backoffice import access, search
@@ -208,18 +220,59 @@ def _search_page(
     after = cursor is not None
     if cursor is not None:
         bound["before_id"] = decode_cursor(cursor)[1]
-    rows: dict[int, Any] = {}
-    plan: search.Plan | None = first
     with planned_with_values(session):
-        while plan is not None:
-            query = _search_statement(plan, where, columns, after, limit + 1)
-            if plan.guarded and _sees_all(where):
-                found_rows = _guarded_rows(session, plan, query, where, bound)
-            else:
-                found_rows = _run(session, query, bound)
-            rows |= {row.id: row for row in found_rows}
-            plan = plan.also
+        found_rows = _together(session, first, where, columns, after, limit + 1, bound)
+        if found_rows is None:
+            found_rows = _one_by_one(session, first, where, columns, after, limit + 1, bound)
+    rows = {row.id: row for row in found_rows}
     return _page(_newest(rows.values(), limit + 1), limit)
+
+
+def _one_by_one(
+    session: Session,
+    first: search.Plan,
+    where: Where,
+    columns: tuple[str, ...],
+    after: bool,
+    limit: int,
+    bound: dict[str, Any],
+) -> list[Any]:
+    """Each statement of the plan in turn, the first guarded if it may be misjudged."""
+    rows: list[Any] = []
+    plan: search.Plan | None = first
+    while plan is not None:
+        query = _search_statement(plan, where, columns, after, limit)
+        if plan.guarded and _sees_all(where):
+            rows += _guarded_rows(session, plan, query, where, bound)
+        else:
+            rows += _run(session, query, bound)
+        plan = plan.also
+    return rows
+
+
+def _together(
+    session: Session,
+    first: search.Plan,
+    where: Where,
+    columns: tuple[str, ...],
+    after: bool,
+    limit: int,
+    bound: dict[str, Any],
+) -> list[Any] | None:
+    """PostgreSQL, a plan of two statements: both pages in one, a UNION ALL of the two, each
+    planned as it would be alone: one round trip and one execution's Python instead of two.
+    None for another plan. If the guard stops it, the first goes as `_stopped` says."""
+    if first.key is None or first.also is None or first.also.also is not None:
+        return None
+    pair = _kept_pair(_Shaped(first.key, first), where, columns, after, limit)
+    if not (first.guarded and _sees_all(where)):
+        return _run(session, pair, bound)
+    rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, pair, bound))
+    if rows is not None:
+        return rows
+    own = _search_statement(first, where, columns, after, limit)
+    also = _search_statement(first.also, where, columns, after, limit)
+    return _stopped(session, first, own, where, bound) + _run(session, also, bound)
 
 
 @dataclass(frozen=True)
@@ -244,6 +297,18 @@ def _kept_search(
 ) -> Select[Any]:
     # The same statement object each time: SQLAlchemy keeps its cache key and compiled form.
     return _built_search(shaped.plan, where, columns, after, limit)
+
+
+@lru_cache(maxsize=1024)
+def _kept_pair(
+    shaped: _Shaped, where: Where, columns: tuple[str, ...], after: bool, limit: int
+) -> CompoundSelect[Any]:
+    plan = shaped.plan
+    assert plan.also is not None
+    return union_all(
+        _search_statement(plan, where, columns, after, limit),
+        _search_statement(plan.also, where, columns, after, limit),
+    )
 
 
 def _built_search(
@@ -281,6 +346,18 @@ def _guarded_rows(
     rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, query, params))
     if rows is not None:
         return rows
+    return _stopped(session, plan, query, where, params)
+
+
+def _stopped(
+    session: Session,
+    plan: search.Plan,
+    query: Select[Any],
+    where: Where,
+    params: dict[str, Any],
+) -> list[Any]:
+    """``query``'s page once the guard has stopped its read: the same read again if its terms
+    are common among the newest orders, else by the text indexes (`_guarded_rows`)."""
     if _common_lately(session, plan, list(where_clauses(where)), params):
         return _run(session, query, params)
     by_index = query.order_by(None).order_by((col(WorkOrder.id) + 0).desc())
@@ -328,7 +405,9 @@ def _newest(rows: Iterable[Any], count: int) -> list[Any]:
     return sorted(rows, key=lambda row: row.id, reverse=True)[:count]
 
 
-def _run(session: Session, query: Select[Any], params: dict[str, Any]) -> list[Any]:
+def _run(
+    session: Session, query: Select[Any] | CompoundSelect[Any], params: dict[str, Any]
+) -> list[Any]:
     # WorkOrders from sqlmodel's select of the entity, rows from SQLAlchemy's of columns;
     # sqlmodel's overloads cannot tell the two apart once the query is typed as either.
     return list(session.exec(cast(Any, query), params=params).all())

@@ -50,7 +50,8 @@ Listed = WorkOrder | Row[Any]
 
 # What a list shows of an order; reading just these (not the whole row through model_dump)
 # is most of what a page of 100 costs.
-_LIST_FIELDS = tuple(name for name in WorkOrderListItem.model_fields if name != "due_state")
+_ITEM_FIELDS = tuple(WorkOrderListItem.model_fields)
+_LIST_FIELDS = tuple(name for name in _ITEM_FIELDS if name != "due_state")
 # The columns present_item reads (for order_lists.list_rows).
 LIST_COLUMNS = _LIST_FIELDS
 
@@ -61,7 +62,10 @@ def present_item(order: Listed, viewer: Viewer, now: datetime | None = None) -> 
 
 def item_fields(order: Listed, viewer: Viewer, now: datetime) -> dict[str, object]:
     """What `present_item` shows, unvalidated: the JSON list validates its whole page once."""
-    fields: dict[str, object] = {name: getattr(order, name) for name in _LIST_FIELDS}
+    # In the model's order, due_state's place kept: the JSON list encodes this dict as it is.
+    fields: dict[str, object] = {
+        name: None if name == "due_state" else getattr(order, name) for name in _ITEM_FIELDS
+    }
     if access.masks_number(viewer.role, order.anonymous):
         fields["caller_phone"] = mask_phone(order.caller_phone)
         fields["summary"] = redact_text(order.summary)

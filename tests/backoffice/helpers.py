@@ -54,13 +54,27 @@ def user(session: Session, username: str) -> User:
     return found
 
 
+UNION = ") UNION ALL ("
+
+
+def branches(statement: str) -> list[str]:
+    """A UNION ALL's SELECTs apart (each is planned as if alone), or the statement itself."""
+    text = statement.strip()
+    if text.startswith("(") and UNION in text:
+        return text[1:-1].split(UNION)
+    return [text]
+
+
 def statements(db: Backend, run: Any) -> list[tuple[str, Any]]:
-    """The SELECTs of work orders that ``run`` sends, with their parameters."""
+    """The SELECTs of work orders that ``run`` sends, with their parameters; the branches of
+    a search's UNION ALL (PostgreSQL, `order_lists._together`) each on its own, as the
+    planner plans them."""
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "work_order" in statement:
-            seen.append((statement, params))
+        for part in branches(statement):
+            if part.upper().startswith("SELECT") and "work_order" in part:
+                seen.append((part, params))
 
     event.listen(db.engine, "before_cursor_execute", capture)
     try:

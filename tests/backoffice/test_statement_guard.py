@@ -16,7 +16,7 @@ from backoffice.domain.lifecycle import Status
 from backoffice.services import order_lists
 from hotline.db import guarded, make_engine, statement_guard, statement_timed_out
 from tests.backoffice.conftest import Backend
-from tests.backoffice.helpers import create, user
+from tests.backoffice.helpers import branches, create, user
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
@@ -84,9 +84,14 @@ def slow_newest_first(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def slow(session: Session, query: Any, params: dict[str, Any]) -> list[Any]:
         statement = str(query)
         sent.append(statement)
-        # The order's own row, newest first (the transcripts' statement is never guarded).
-        own_row = "call_transcript" not in statement and "LIKE" in statement
-        if "ORDER BY work_order.id DESC" in statement and own_row:
+        # The order's own row, newest first, alone or beside the transcripts' read in one
+        # UNION ALL (the transcripts' read alone is never guarded).
+        if any(
+            "call_transcript" not in part
+            and "LIKE" in part
+            and "ORDER BY work_order.id DESC" in part
+            for part in branches(statement)
+        ):
             session.exec(text("SELECT pg_sleep(1)")).all()  # type: ignore[call-overload]
         return run(session, query, params)
 

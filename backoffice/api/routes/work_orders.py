@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlmodel import Session
 
 from backoffice import search
 from backoffice.access import Viewer
@@ -13,10 +14,10 @@ from backoffice.api.deps import (
     ClientIp,
     CurrentUser,
     CurrentViewer,
-    ReadSessionDep,
     SessionDep,
     TokenDep,
-    signed_in_work,
+    json_answer,
+    signed_in_read,
 )
 from backoffice.domain.deadlines import Category
 from backoffice.domain.lifecycle import Action, Status
@@ -117,16 +118,16 @@ Filters = Annotated[order_lists.OrderFilters, Depends(order_filters)]
 
 @router.get("", response_model=WorkOrderPage)
 async def list_orders(
-    session: ReadSessionDep,
+    backoffice: BackofficeDep,
     token: TokenDep,
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=order_lists.MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Newest first. `org_unit_id` includes the units under it; pass `next_cursor` back as
     `cursor` for the next page."""
 
-    def page_of(user: User, viewer: Viewer) -> dict[str, Any]:
+    def page_of(session: Session, user: User, viewer: Viewer) -> dict[str, Any]:
         page = order_lists.list_rows(
             session, user, filters, views.LIST_COLUMNS, limit=limit, cursor=cursor
         )
@@ -134,38 +135,38 @@ async def list_orders(
         items = [views.item_fields(row, viewer, now) for row in page.items]
         return {"items": items, "next_cursor": page.next_cursor}
 
-    # A plain dict: FastAPI validates the page against WorkOrderPage once, on the way out.
-    return await signed_in_work(session, token, page_of)
+    # The items are WorkOrderListItem's fields (`views.item_fields`), encoded as they are.
+    return json_answer(await signed_in_read(backoffice, token, page_of))
 
 
 @router.get("/by-number/{number}", response_model=WorkOrderPublic)
 async def get_by_number(
     number: Annotated[str, Path(max_length=32)],
-    session: ReadSessionDep,
+    backoffice: BackofficeDep,
     token: TokenDep,
     client: ClientIp,
-) -> WorkOrderPublic:
+) -> Response:
     """The order a caller quotes: `GH20261123000042` or the 14 digits alone."""
 
-    def find(user: User, viewer: Viewer) -> WorkOrderPublic:
+    def find(session: Session, user: User, viewer: Viewer) -> WorkOrderPublic:
         return views.present(orders.get_by_number(session, number, user, ip=client), viewer)
 
-    return await signed_in_work(session, token, find)
+    return json_answer(await signed_in_read(backoffice, token, find))
 
 
 @router.get("/{order_id}", response_model=WorkOrderPublic)
 async def get_order(
     order_id: OrderId,
-    session: ReadSessionDep,
+    backoffice: BackofficeDep,
     token: TokenDep,
     client: ClientIp,
-) -> WorkOrderPublic:
+) -> Response:
     """Opening a confidential order is written to the audit log."""
 
-    def find(user: User, viewer: Viewer) -> WorkOrderPublic:
+    def find(session: Session, user: User, viewer: Viewer) -> WorkOrderPublic:
         return views.present(orders.get(session, order_id, user, ip=client), viewer)
 
-    return await signed_in_work(session, token, find)
+    return json_answer(await signed_in_read(backoffice, token, find))
 
 
 @router.patch("/{order_id}", response_model=WorkOrderPublic)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from backoffice import search
@@ -83,6 +84,12 @@ def create_from_call(
     return views.present(creation.order, viewer)
 
 
+SEARCH_HELP = (
+    "Search number, caller's number and name, employer, summary and transcripts: every word "
+    "must occur (Chinese needs no spaces)."
+)
+
+
 def order_filters(
     status: Annotated[list[Status], Query()] = [],  # noqa: B006  (FastAPI copies defaults)
     category: Annotated[list[Category], Query()] = [],  # noqa: B006
@@ -95,8 +102,7 @@ def order_filters(
         str | None,
         Query(
             max_length=search.MAX_QUERY,
-            description="Search number, caller's number and name, employer, summary and "
-            "transcripts: every word must occur (Chinese needs no spaces).",
+            description=SEARCH_HELP,
         ),
     ] = None,
 ) -> order_lists.OrderFilters:
@@ -116,20 +122,50 @@ def order_filters(
 Filters = Annotated[order_lists.OrderFilters, Depends(order_filters)]
 
 
+class ListQuery(BaseModel):
+    """The list's query parameters: its filters (as `order_filters`), then the page.
+
+    One model: FastAPI validates it in one call, where it took each of ten parameters
+    through its own steps (a fifth of a list request's Python on the event loop).
+    """
+
+    status: list[Status] = []
+    category: list[Category] = []
+    org_unit_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
+    assignee_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
+    overdue: bool | None = None
+    created_from: Moment | None = None
+    created_to: Moment | None = None
+    q: Annotated[str | None, Field(max_length=search.MAX_QUERY, description=SEARCH_HELP)] = None
+    limit: Annotated[int, Field(ge=1, le=order_lists.MAX_PAGE)] = 20
+    cursor: Annotated[str | None, Field(max_length=200)] = None
+
+    def filters(self) -> order_lists.OrderFilters:
+        return order_lists.OrderFilters(
+            status=self.status,
+            category=self.category,
+            org_unit_id=self.org_unit_id,
+            assignee_id=self.assignee_id,
+            overdue=self.overdue,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            q=self.q,
+        )
+
+
 @router.get("", response_model=WorkOrderPage)
 async def list_orders(
     backoffice: BackofficeDep,
     token: TokenDep,
-    filters: Filters,
-    limit: Annotated[int, Query(ge=1, le=order_lists.MAX_PAGE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    query: Annotated[ListQuery, Query()],
 ) -> Response:
     """Newest first. `org_unit_id` includes the units under it; pass `next_cursor` back as
     `cursor` for the next page."""
+    filters = query.filters()
 
     def page_of(session: Session, user: User, viewer: Viewer) -> dict[str, Any]:
         page = order_lists.list_rows(
-            session, user, filters, views.LIST_COLUMNS, limit=limit, cursor=cursor
+            session, user, filters, views.LIST_COLUMNS, limit=query.limit, cursor=query.cursor
         )
         now = utcnow()
         items = [views.item_fields(row, viewer, now) for row in page.items]

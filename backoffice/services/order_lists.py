@@ -15,6 +15,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     CompoundSelect,
+    Executable,
     Row,
     Select,
     and_,
@@ -55,6 +56,8 @@ class OrderFilters:
 
 
 T = TypeVar("T")
+# What a list or search runs: a SELECT, a UNION ALL of two, or WorkOrders read from one.
+Statement = Executable
 
 
 @dataclass(frozen=True)
@@ -302,13 +305,17 @@ def _kept_search(
 @lru_cache(maxsize=1024)
 def _kept_pair(
     shaped: _Shaped, where: Where, columns: tuple[str, ...], after: bool, limit: int
-) -> CompoundSelect[Any]:
+) -> Statement:
     plan = shaped.plan
     assert plan.also is not None
-    return union_all(
+    pair = union_all(
         _search_statement(plan, where, columns, after, limit),
         _search_statement(plan.also, where, columns, after, limit),
     )
+    if columns:
+        return pair
+    # WorkOrders from a UNION: executed as it is, the session hands back plain rows.
+    return select(WorkOrder).from_statement(pair)
 
 
 def _built_search(
@@ -405,12 +412,26 @@ def _newest(rows: Iterable[Any], count: int) -> list[Any]:
     return sorted(rows, key=lambda row: row.id, reverse=True)[:count]
 
 
-def _run(
-    session: Session, query: Select[Any] | CompoundSelect[Any], params: dict[str, Any]
-) -> list[Any]:
-    # WorkOrders from sqlmodel's select of the entity, rows from SQLAlchemy's of columns;
-    # sqlmodel's overloads cannot tell the two apart once the query is typed as either.
+def _run(session: Session, query: Statement, params: dict[str, Any]) -> list[Any]:
+    if _plain(query):
+        # Rows of columns: Core's execution, without the ORM's layer around it (a tenth of
+        # a search request's Python went there).
+        return list(session.connection().execute(query, params).all())
+    if not isinstance(query, Select):  # WorkOrders read from a UNION (`_kept_pair`)
+        return list(session.execute(query, params).scalars().all())
+    # WorkOrders, through the session (sqlmodel's overloads want the entity's select type).
     return list(session.exec(cast(Any, query), params=params).all())
+
+
+@lru_cache(maxsize=1024)
+def _plain(query: Statement) -> bool:
+    """Whether ``query`` reads columns, not WorkOrders (kept per statement: lists and
+    searches reuse their statements)."""
+    if isinstance(query, CompoundSelect):  # its SELECTs come in parentheses (groupings)
+        return all(_plain(getattr(part, "element", part)) for part in query.selects)
+    if not isinstance(query, Select):
+        return False  # the ORM's own (from_statement)
+    return not any(isinstance(d["expr"], type) for d in query.column_descriptions)
 
 
 def where_of(

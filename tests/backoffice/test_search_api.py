@@ -431,11 +431,15 @@ def test_a_search_page_is_served_by_the_text_index(db: Backend, session: Session
             together.append(statement)
 
     operator = user(session, "operator")
+    data = orders.WorkOrderCreate(caller_phone="13873801234", summary="宏达建筑拖欠工资")
+    orders.create(session, data, operator)
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
-        search.search_orders(session, operator, "宏达建筑 拖欠", limit=5)
+        page = search.search_orders(session, operator, "宏达建筑 拖欠", limit=5)
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
+    # The services' search hands over WorkOrders, whichever statements found them.
+    assert page.items and all(isinstance(order, WorkOrder) for order in page.items), page
     # PostgreSQL reads two pages, in one UNION ALL: the orders' own rows, then the orders
     # found through their call's transcript; SQLite one.
     assert len(seen) == (2 if db.name == "postgresql" else 1), seen

@@ -14,7 +14,6 @@ import sqlalchemy
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    CompoundSelect,
     Executable,
     Row,
     Select,
@@ -164,7 +163,7 @@ def _list(
         after = "newest"
         params |= dict(zip(("after_created", "after_id"), decode_cursor(cursor), strict=True))
     query = _list_query(where, after, urgent_first, limit + 1, columns)
-    return _page(_run(session, query, params), limit, urgent_first)
+    return _page(_run(session, query, params, bool(columns)), limit, urgent_first)
 
 
 _NEWEST: tuple[ColumnElement[Any], ...] = (
@@ -246,9 +245,9 @@ def _one_by_one(
     while plan is not None:
         query = _search_statement(plan, where, columns, after, limit)
         if plan.guarded and _sees_all(where):
-            rows += _guarded_rows(session, plan, query, where, bound)
+            rows += _guarded_rows(session, plan, query, where, bound, bool(columns))
         else:
-            rows += _run(session, query, bound)
+            rows += _run(session, query, bound, bool(columns))
         plan = plan.also
     return rows
 
@@ -268,14 +267,15 @@ def _together(
     if first.key is None or first.also is None or first.also.also is not None:
         return None
     pair = _kept_pair(_Shaped(first.key, first), where, columns, after, limit)
+    plain = bool(columns)
     if not (first.guarded and _sees_all(where)):
-        return _run(session, pair, bound)
-    rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, pair, bound))
+        return _run(session, pair, bound, plain)
+    rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, pair, bound, plain))
     if rows is not None:
         return rows
     own = _search_statement(first, where, columns, after, limit)
     also = _search_statement(first.also, where, columns, after, limit)
-    return _stopped(session, first, own, where, bound) + _run(session, also, bound)
+    return _stopped(session, first, own, where, bound, plain) + _run(session, also, bound, plain)
 
 
 @dataclass(frozen=True)
@@ -336,6 +336,7 @@ def _guarded_rows(
     query: Select[Any],
     where: Where,
     params: dict[str, Any],
+    plain: bool,
 ) -> list[Any]:
     """PostgreSQL: ``query``'s page; if it reads longer than `SEARCH_GUARD_S` and its terms
     are rare among the newest orders, the same page ordered by an expression the primary
@@ -350,10 +351,10 @@ def _guarded_rows(
     Only for an unfiltered search of the whole network: behind a filter or a county's
     subtree a slow newest-first read says the filter is narrow, not that the term is rare.
     """
-    rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, query, params))
+    rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, query, params, plain))
     if rows is not None:
         return rows
-    return _stopped(session, plan, query, where, params)
+    return _stopped(session, plan, query, where, params, plain)
 
 
 def _stopped(
@@ -362,13 +363,14 @@ def _stopped(
     query: Select[Any],
     where: Where,
     params: dict[str, Any],
+    plain: bool,
 ) -> list[Any]:
     """``query``'s page once the guard has stopped its read: the same read again if its terms
     are common among the newest orders, else by the text indexes (`_guarded_rows`)."""
     if _common_lately(session, plan, list(where_clauses(where)), params):
-        return _run(session, query, params)
+        return _run(session, query, params, plain)
     by_index = query.order_by(None).order_by((col(WorkOrder.id) + 0).desc())
-    return _run(session, by_index, params)
+    return _run(session, by_index, params, plain)
 
 
 def _common_lately(
@@ -412,26 +414,16 @@ def _newest(rows: Iterable[Any], count: int) -> list[Any]:
     return sorted(rows, key=lambda row: row.id, reverse=True)[:count]
 
 
-def _run(session: Session, query: Statement, params: dict[str, Any]) -> list[Any]:
-    if _plain(query):
-        # Rows of columns: Core's execution, without the ORM's layer around it (a tenth of
-        # a search request's Python went there).
+def _run(session: Session, query: Statement, params: dict[str, Any], plain: bool) -> list[Any]:
+    """``query``'s rows: of columns (``plain``) or WorkOrders."""
+    if plain:
+        # Core's execution, without the ORM's layer around it (a tenth of a search
+        # request's Python went there).
         return list(session.connection().execute(query, params).all())
     if not isinstance(query, Select):  # WorkOrders read from a UNION (`_kept_pair`)
         return list(session.execute(query, params).scalars().all())
     # WorkOrders, through the session (sqlmodel's overloads want the entity's select type).
     return list(session.exec(cast(Any, query), params=params).all())
-
-
-@lru_cache(maxsize=1024)
-def _plain(query: Statement) -> bool:
-    """Whether ``query`` reads columns, not WorkOrders (kept per statement: lists and
-    searches reuse their statements)."""
-    if isinstance(query, CompoundSelect):  # its SELECTs come in parentheses (groupings)
-        return all(_plain(getattr(part, "element", part)) for part in query.selects)
-    if not isinstance(query, Select):
-        return False  # the ORM's own (from_statement)
-    return not any(isinstance(d["expr"], type) for d in query.column_descriptions)
 
 
 def where_of(

@@ -81,7 +81,7 @@ def slow_newest_first(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     sent: list[str] = []
     run = order_lists._run
 
-    def slow(session: Session, query: Any, params: dict[str, Any]) -> list[Any]:
+    def slow(session: Session, query: Any, params: dict[str, Any], plain: bool) -> list[Any]:
         statement = str(query)
         sent.append(statement)
         # The order's own row, newest first, alone or beside the transcripts' read in one
@@ -93,7 +93,7 @@ def slow_newest_first(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             for part in branches(statement)
         ):
             session.exec(text("SELECT pg_sleep(1)")).all()  # type: ignore[call-overload]
-        return run(session, query, params)
+        return run(session, query, params, plain)
 
     monkeypatch.setattr(order_lists, "_run", slow)
     monkeypatch.setattr(order_lists, "SEARCH_GUARD_S", 0.2)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from backoffice.api.deps import BackofficeDep, CurrentUser
-from backoffice.api.routes.work_orders import Filters
+from backoffice.api.routes.work_orders import OrderQuery
 from backoffice.services import order_export
 
 router = APIRouter(tags=["work orders"])
@@ -25,13 +25,13 @@ CSV = "text/csv; charset=utf-8"
 def export_orders(
     user: CurrentUser,
     backoffice: BackofficeDep,
-    filters: Filters,
+    query: Annotated[OrderQuery, Query()],
     lang: Annotated[Literal["zh", "en"], Query(description="language of the header row")] = "zh",
 ) -> StreamingResponse:
     """Every order the list would show with the same filters and `q`, newest first: UTF-8 with
     a BOM (Excel), numbers masked as for this user, formula-looking cells defused with `'`."""
     chunks = order_export.export(
-        backoffice.engine, user, filters, tz=backoffice.settings.timezone, lang=lang
+        backoffice.engine, user, query.filters(), tz=backoffice.settings.timezone, lang=lang
     )
     stamp = datetime.now(ZoneInfo(backoffice.settings.timezone)).strftime("%Y%m%d-%H%M")
     disposition = f'attachment; filename="work-orders-{stamp}.csv"'

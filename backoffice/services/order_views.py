@@ -68,7 +68,7 @@ def present_item(order: Listed, viewer: Viewer, now: datetime | None = None) -> 
 
 def item_fields(order: Listed, viewer: Viewer, now: datetime) -> dict[str, object]:
     """What `present_item` shows, unvalidated: the JSON list encodes it as it is."""
-    # In the model's order, due_state's place kept: the JSON list encodes this dict as it is.
+    # In the model's order (due_state's place kept), as the JSON list's answer shows it.
     fields: dict[str, object] = {
         name: None if name == "due_state" else getattr(order, name) for name in _ITEM_FIELDS
     }

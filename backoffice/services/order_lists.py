@@ -55,8 +55,6 @@ class OrderFilters:
 
 
 T = TypeVar("T")
-# What a list or search runs: a SELECT, a UNION ALL of two, or WorkOrders read from one.
-Statement = Executable
 
 
 @dataclass(frozen=True)
@@ -223,14 +221,12 @@ def _search_page(
     if cursor is not None:
         bound["before_id"] = decode_cursor(cursor)[1]
     with planned_with_values(session):
-        found_rows = _together(session, first, where, columns, after, limit + 1, bound)
-        if found_rows is None:
-            found_rows = _one_by_one(session, first, where, columns, after, limit + 1, bound)
+        found_rows = _search_rows(session, first, where, columns, after, limit + 1, bound)
     rows = {row.id: row for row in found_rows}
     return _page(_newest(rows.values(), limit + 1), limit)
 
 
-def _one_by_one(
+def _search_rows(
     session: Session,
     first: search.Plan,
     where: Where,
@@ -239,43 +235,34 @@ def _one_by_one(
     limit: int,
     bound: dict[str, Any],
 ) -> list[Any]:
-    """Each statement of the plan in turn, the first guarded if it may be misjudged."""
-    rows: list[Any] = []
+    """The pages of the plan's statements, the first guarded if it may be misjudged.
+
+    PostgreSQL's plan of two statements goes as one UNION ALL of the two, each planned as it
+    would be alone: one round trip and one execution's Python instead of two. If the guard
+    stops it, the statements go one by one, the first as `_stopped` says.
+    """
+    plain = bool(columns)
+    stopped = False
+    if first.key is not None and first.also is not None and first.also.also is None:
+        pair = _kept_pair(_Shaped(first.key, first), where, columns, after, limit)
+        if not (first.guarded and _sees_all(where)):
+            return _run(session, pair, bound, plain)
+        rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, pair, bound, plain))
+        if rows is not None:
+            return rows
+        stopped = True
+    found: list[Any] = []
     plan: search.Plan | None = first
     while plan is not None:
         query = _search_statement(plan, where, columns, after, limit)
-        if plan.guarded and _sees_all(where):
-            rows += _guarded_rows(session, plan, query, where, bound, bool(columns))
+        if plan is first and stopped:
+            found += _stopped(session, plan, query, where, bound, plain)
+        elif plan.guarded and _sees_all(where):
+            found += _guarded_rows(session, plan, query, where, bound, plain)
         else:
-            rows += _run(session, query, bound, bool(columns))
+            found += _run(session, query, bound, plain)
         plan = plan.also
-    return rows
-
-
-def _together(
-    session: Session,
-    first: search.Plan,
-    where: Where,
-    columns: tuple[str, ...],
-    after: bool,
-    limit: int,
-    bound: dict[str, Any],
-) -> list[Any] | None:
-    """PostgreSQL, a plan of two statements: both pages in one, a UNION ALL of the two, each
-    planned as it would be alone: one round trip and one execution's Python instead of two.
-    None for another plan. If the guard stops it, the first goes as `_stopped` says."""
-    if first.key is None or first.also is None or first.also.also is not None:
-        return None
-    pair = _kept_pair(_Shaped(first.key, first), where, columns, after, limit)
-    plain = bool(columns)
-    if not (first.guarded and _sees_all(where)):
-        return _run(session, pair, bound, plain)
-    rows = guarded(session, SEARCH_GUARD_S, lambda: _run(session, pair, bound, plain))
-    if rows is not None:
-        return rows
-    own = _search_statement(first, where, columns, after, limit)
-    also = _search_statement(first.also, where, columns, after, limit)
-    return _stopped(session, first, own, where, bound, plain) + _run(session, also, bound, plain)
+    return found
 
 
 @dataclass(frozen=True)
@@ -305,7 +292,7 @@ def _kept_search(
 @lru_cache(maxsize=1024)
 def _kept_pair(
     shaped: _Shaped, where: Where, columns: tuple[str, ...], after: bool, limit: int
-) -> Statement:
+) -> Executable:
     plan = shaped.plan
     assert plan.also is not None
     pair = union_all(
@@ -414,7 +401,7 @@ def _newest(rows: Iterable[Any], count: int) -> list[Any]:
     return sorted(rows, key=lambda row: row.id, reverse=True)[:count]
 
 
-def _run(session: Session, query: Statement, params: dict[str, Any], plain: bool) -> list[Any]:
+def _run(session: Session, query: Executable, params: dict[str, Any], plain: bool) -> list[Any]:
     """``query``'s rows: of columns (``plain``) or WorkOrders."""
     if plain:
         # Core's execution, without the ORM's layer around it (a tenth of a search

@@ -67,7 +67,7 @@ def branches(statement: str) -> list[str]:
 
 def statements(db: Backend, run: Any) -> list[tuple[str, Any]]:
     """The SELECTs of work orders that ``run`` sends, with their parameters; the branches of
-    a search's UNION ALL (PostgreSQL, `order_lists._together`) each on its own, as the
+    a search's UNION ALL (PostgreSQL, `order_lists._search_rows`) each on its own, as the
     planner plans them."""
     seen: list[tuple[str, Any]] = []
 
